@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# .ci/tools.sh — install the external programs the integration tests start,
+# each into a cache keyed by version: $EOCAT_TOOLS_DIR (default
+# $HOME/.cache/eocat/bin)/<tool>-<version>. A tool already in the cache is not
+# rebuilt. For every tool it prints what it did and how long it took (stderr)
+# and an export line for the test helpers (stdout), so CI can do:
+#
+#   eval "$(.ci/tools.sh versitygw)"
+#
+# Usage: .ci/tools.sh [tool...]   (no argument: every tool; "list": names)
+#
+# Adding a tool: write install_<tool> (use cached / go_install_cached helpers),
+# add it to TOOLS. Later: seaweedfs (go mod download + go build ./weed),
+# dex (tools/dex module), chromium (apt-get).
+set -euo pipefail
+
+BIN_DIR="${EOCAT_TOOLS_DIR:-$HOME/.cache/eocat/bin}"
+TOOLS=(versitygw)
+
+VERSITYGW_VERSION=v1.8.0
+
+log() { printf '[tools] %s\n' "$*" >&2; }
+
+# go_install_cached <tool> <version> <package> <env-var>
+# Builds <package>@<version> into a temporary GOBIN, then moves the binary to
+# $BIN_DIR/<tool>-<version> (atomic rename, so a half-built file is never cached).
+go_install_cached() {
+	local tool=$1 version=$2 pkg=$3 envvar=$4
+	local dest="$BIN_DIR/$tool-$version"
+	local start=$SECONDS
+	if [[ -x "$dest" ]]; then
+		log "$tool $version: cached at $dest"
+	else
+		log "$tool $version: building $pkg@$version (go install)…"
+		mkdir -p "$BIN_DIR"
+		local tmp
+		tmp=$(mktemp -d "$BIN_DIR/.build-$tool.XXXXXX")
+		# shellcheck disable=SC2064
+		trap "rm -rf '$tmp'" EXIT
+		GOBIN="$tmp" CGO_ENABLED=0 go install "$pkg@$version"
+		local built="$tmp/$(basename "$pkg")"
+		[[ -x "$built" ]] || { log "$tool: $built not produced"; exit 1; }
+		mv -f "$built" "$dest"
+		rm -rf "$tmp"
+		trap - EXIT
+		log "$tool $version: installed $dest ($(du -h "$dest" | cut -f1)) in $((SECONDS - start)) s"
+	fi
+	printf 'export %s=%q\n' "$envvar" "$dest"
+}
+
+install_versitygw() {
+	go_install_cached versitygw "$VERSITYGW_VERSION" \
+		github.com/versity/versitygw/cmd/versitygw EOCAT_VERSITYGW
+}
+
+main() {
+	local tools=("$@")
+	if [[ ${#tools[@]} -eq 0 ]]; then tools=("${TOOLS[@]}"); fi
+	if [[ ${tools[0]} == list ]]; then printf '%s\n' "${TOOLS[@]}"; return; fi
+	local t
+	for t in "${tools[@]}"; do
+		if ! declare -F "install_$t" >/dev/null; then
+			log "unknown tool '$t' (known: ${TOOLS[*]})"
+			exit 2
+		fi
+		"install_$t"
+	done
+}
+
+main "$@"

@@ -1,0 +1,159 @@
+// Command stacgen turns S3 prefixes or local folders of satellite products
+// into a validated, static STAC 1.1 catalog.
+//
+// Subcommands: build (list, read headers, write the catalog atomically),
+// validate (any static catalog against the official schemas) and version.
+// Every flag can also be set with a STACGEN_* environment variable.
+//
+// Exit codes: 0 success; 1 error (bad configuration, unreachable storage,
+// failed items); 2 invalid catalog (validate).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitInvalid = 2
+)
+
+// invalidError marks a catalog that was checked and found invalid.
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string { return e.msg }
+
+// exitCode maps an error to the process exit code.
+func exitCode(err error) int {
+	var inv *invalidError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &inv):
+		return exitInvalid
+	}
+	return exitError
+}
+
+// version is set at link time: -ldflags "-X main.version=v1.2.3".
+var version = "devel"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newApp(os.Stdout, os.Stderr).RunContext(ctx, os.Args)
+	stop()
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "stacgen: interrupted; the previous output is untouched")
+		} else {
+			fmt.Fprintln(os.Stderr, "stacgen:", err)
+		}
+	}
+	os.Exit(exitCode(err))
+}
+
+// Flag names shared by subcommands; env vars are STACGEN_ + upper-case name.
+const (
+	flagConfig      = "config"
+	flagOut         = "out"
+	flagBaseURL     = "base-url"
+	flagIncremental = "incremental"
+	flagSchemas     = "schemas"
+	flagOffline     = "offline"
+	flagConcurrency = "concurrency"
+	flagSkipInvalid = "skip-invalid-items"
+	flagLogFormat   = "log-format"
+	flagLogLevel    = "log-level"
+	flagStrict      = "strict"
+)
+
+func envVar(name string) []string {
+	b := []byte("STACGEN_" + name)
+	for i, c := range b {
+		if c == '-' {
+			b[i] = '_'
+		} else if 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return []string{string(b)}
+}
+
+func schemaFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagSchemas, EnvVars: envVar(flagSchemas), Usage: "folder mirroring the official STAC schemas as `DIR`/<host>/<path>; searched before the user cache and the network"},
+		&cli.BoolFlag{Name: flagOffline, EnvVars: envVar(flagOffline), Usage: "never download schemas; fall back to the project's compact schemas"},
+	}
+}
+
+func logFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagLogFormat, EnvVars: envVar(flagLogFormat), Value: "text", Usage: "log format: text or json"},
+		&cli.StringFlag{Name: flagLogLevel, EnvVars: envVar(flagLogLevel), Value: "info", Usage: "log level: debug, info, warn or error"},
+	}
+}
+
+func newLogger(c *cli.Context, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.String(flagLogLevel))); err != nil {
+		return nil, fmt.Errorf("--%s: %w", flagLogLevel, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.String(flagLogFormat) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--%s: want text or json, got %q", flagLogFormat, c.String(flagLogFormat))
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:  "stacgen",
+		Usage: "build and validate static STAC 1.1 catalogs from S3 prefixes or local folders",
+		Description: `stacgen lists the objects of each configured collection (s3://bucket/prefix/ or a
+local folder), groups them into items, reads every GeoTIFF header with ranged
+reads, and writes a STAC 1.1 catalog whose every document is validated against
+the official schemas before it replaces the previous output.
+
+Quick start (no S3 needed):
+   stacgen build --config examples/quickstart/stacgen.yaml --out public
+   stacgen validate public/catalog.json
+
+Every flag can also be given as an environment variable STACGEN_<FLAG>
+(e.g. STACGEN_CONFIG, STACGEN_BASE_URL). S3 credentials come from the standard
+AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or web identity
+(AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, e.g. a GitLab CI id_token).`,
+		Writer:         stdout,
+		ErrWriter:      stderr,
+		HideVersion:    true,
+		ExitErrHandler: func(*cli.Context, error) {}, // main maps errors to exit codes
+		CommandNotFound: func(c *cli.Context, cmd string) {
+			fmt.Fprintf(stderr, "stacgen: unknown command %q; see stacgen --help\n", cmd)
+		},
+		Commands: []*cli.Command{buildCommand(), validateCommand(), versionCommand()},
+	}
+}
+
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print stacgen's version and the STAC version it writes",
+		Action: func(c *cli.Context) error {
+			fmt.Fprintf(c.App.Writer, "stacgen %s (STAC 1.1.0)\n", version)
+			return nil
+		},
+	}
+}

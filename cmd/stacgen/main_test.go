@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gitlab.com/eocat/eocat/internal/testenv"
+)
+
+// run executes stacgen in-process and returns its exit code and output.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := newApp(&stdout, &stderr).RunContext(context.Background(), append([]string{"stacgen"}, args...))
+	if err != nil {
+		stderr.WriteString("stacgen: " + err.Error() + "\n")
+	}
+	return exitCode(err), stdout.String(), stderr.String()
+}
+
+func quickstartConfig() string {
+	return filepath.Join(testenv.RepoRoot(), "examples", "quickstart", "stacgen.yaml")
+}
+
+func readJSON(t *testing.T, p string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	return v
+}
+
+func TestQuickstartBuildThenValidateWithOfficialSchemas(t *testing.T) {
+	schemas := testenv.SharedDir(t, "stac-schemas")
+	out := filepath.Join(t.TempDir(), "public")
+	code, _, stderr := run(t, "build", "--config", quickstartConfig(), "--out", out, "--schemas", schemas, "--offline", "--base-url", "https://eocat.example.org/demo/")
+	if code != 0 {
+		t.Fatalf("build exit %d:\n%s", code, stderr)
+	}
+	for _, want := range []string{"2 collection(s), 4 item(s)", "19 header(s) read"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "compact schemas") {
+		t.Errorf("with --schemas every official schema must resolve from the mirror:\n%s", stderr)
+	}
+	root := readJSON(t, filepath.Join(out, "catalog.json"))
+	if root["id"] != "eocat-quickstart" {
+		t.Fatalf("root %v", root)
+	}
+	code, stdout, stderr := run(t, "validate", "--schemas", schemas, "--offline", filepath.Join(out, "catalog.json"))
+	if code != 0 || !strings.Contains(stdout, "valid: 7 document(s), 0 warning(s)") {
+		t.Fatalf("validate exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+func TestQuickstartOfflineWithoutMirrorUsesCompactSchemas(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "public")
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // an empty user cache
+	code, _, stderr := run(t, "build", "--config", quickstartConfig(), "--out", out, "--offline")
+	if code != 0 {
+		t.Fatalf("build exit %d:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "compact schemas") {
+		t.Errorf("the summary must say compact schemas were used:\n%s", stderr)
+	}
+}
+
+func TestBadInputsGiveClearErrorsAndExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("catalog: {id: x}\ncollections: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, "build", "--config", bad, "--out", filepath.Join(dir, "out"))
+	if code != 1 || !strings.Contains(stderr, "catalog (line 1)") || !strings.Contains(stderr, "collections (line 2)") {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); !os.IsNotExist(err) {
+		t.Fatal("a failed build created the output")
+	}
+	code, _, stderr = run(t, "build", "--config", quickstartConfig(), "--out", filepath.Join(dir, "out"), "--base-url", "example.org")
+	if code != 1 || !strings.Contains(stderr, "absolute http(s) URL") {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	code, _, stderr = run(t, "validate")
+	if code != 1 || !strings.Contains(stderr, "one PATH_OR_URL") {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	code, _, _ = run(t, "validate", "--offline", filepath.Join(dir, "missing.json"))
+	if code != 1 {
+		t.Fatalf("missing file: exit %d", code)
+	}
+	code, stdout, _ := run(t, "version")
+	if code != 0 || !strings.HasPrefix(stdout, "stacgen ") {
+		t.Fatalf("version: %d %q", code, stdout)
+	}
+	code, stdout, _ = run(t, "build", "--help")
+	if code != 0 || !strings.Contains(stdout, "STACGEN_CONFIG") || !strings.Contains(stdout, "--incremental") {
+		t.Fatalf("build --help:\n%s", stdout)
+	}
+}

@@ -1,0 +1,432 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"gitlab.com/eocat/eocat/internal/config"
+	"gitlab.com/eocat/eocat/internal/source"
+	"gitlab.com/eocat/eocat/internal/stac"
+)
+
+// Sink receives the output: documents and copied asset files, at paths
+// relative to the catalog root with '/' separators.
+type Sink interface {
+	WriteFile(rel string, data []byte) error
+	CopyFile(rel string, r io.Reader) error
+}
+
+// Options tune a build.
+type Options struct {
+	// Concurrency bounds concurrent items being read (default 16).
+	Concurrency int
+	// BaseURL, when set, is the absolute URL the catalog is published at;
+	// the root catalog then carries an absolute self link.
+	BaseURL string
+	// Previous is the state of the last build (incremental mode), or nil.
+	Previous *State
+	// Check validates each encoded document; a non-nil error makes the
+	// document's item (or the build) fail.
+	Check func(rel string, doc []byte) error
+	// SkipInvalidItems publishes the other items when some fail, instead of
+	// failing the build.
+	SkipInvalidItems bool
+	Logger           *slog.Logger
+	// Progress, if set, is updated while the build runs.
+	Progress *Progress
+}
+
+// Progress counts work done so far; safe to read concurrently.
+type Progress struct {
+	Objects     atomic.Int64 // objects listed
+	Items       atomic.Int64 // items written
+	ItemsTotal  atomic.Int64 // items found so far
+	HeaderReads atomic.Int64 // raster headers read
+}
+
+// Stats summarise a finished build.
+type Stats struct {
+	Collections int
+	Items       int
+	Objects     int
+	HeaderReads int // headers read from the store
+	Reused      int // objects whose metadata came from the previous state
+	Failed      int // items left out (with SkipInvalidItems)
+}
+
+// Result is what Build returns.
+type Result struct {
+	Stats    Stats
+	Warnings []string
+	State    *State
+}
+
+// ItemError is one item's failure.
+type ItemError struct {
+	Collection, Item string
+	Err              error
+}
+
+func (e *ItemError) Error() string {
+	return fmt.Sprintf("collection %s, item %s: %v", e.Collection, e.Item, e.Err)
+}
+
+func (e *ItemError) Unwrap() error { return e.Err }
+
+// BuildError lists every item that failed.
+type BuildError struct{ Items []*ItemError }
+
+func (e *BuildError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d item(s) failed:", len(e.Items))
+	for i, it := range e.Items {
+		if i == 50 {
+			fmt.Fprintf(&b, "\n  … and %d more", len(e.Items)-50)
+			break
+		}
+		b.WriteString("\n  - " + it.Error())
+	}
+	return b.String()
+}
+
+// Build lists every collection's source, builds and checks all documents and
+// writes them to sink. sources maps collection ids to their Source.
+func Build(ctx context.Context, cfg *config.Config, sources map[string]source.Source, sink Sink, opts Options) (*Result, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 16
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Progress == nil {
+		opts.Progress = &Progress{}
+	}
+	if opts.Check == nil {
+		opts.Check = func(string, []byte) error { return nil }
+	}
+	b := &builder{cfg: cfg, opts: opts, sink: sink,
+		state: &State{Version: StateVersion, Collections: map[string]map[string]*ObjectMeta{}}}
+	res := &Result{State: b.state}
+	var children []stac.Link
+	var failed []*ItemError
+	for i := range cfg.Collections {
+		c := &cfg.Collections[i]
+		src := sources[c.ID]
+		if src == nil {
+			return nil, fmt.Errorf("collection %s: no source", c.ID)
+		}
+		cr, err := b.collection(ctx, c, src)
+		if err != nil {
+			return nil, fmt.Errorf("collection %s (%s): %w", c.ID, src, err)
+		}
+		res.Stats.Collections++
+		res.Stats.Items += cr.items
+		res.Stats.Objects += cr.objects
+		res.Warnings = append(res.Warnings, cr.warnings...)
+		failed = append(failed, cr.failed...)
+		children = append(children, stac.Link{Rel: "child", Href: "./" + c.ID + "/collection.json", Type: stac.MediaJSON, Title: title(c.Title, c.ID)})
+	}
+	res.Stats.HeaderReads = int(b.headerReads.Load())
+	res.Stats.Reused = int(b.reused.Load())
+	res.Stats.Failed = len(failed)
+	if len(failed) > 0 && !opts.SkipInvalidItems {
+		return res, &BuildError{Items: failed}
+	}
+	for _, f := range failed {
+		res.Warnings = append(res.Warnings, "left out: "+f.Error())
+	}
+	root := b.rootCatalog(children)
+	if err := b.emit("catalog.json", root); err != nil {
+		return res, fmt.Errorf("catalog.json: %w", err)
+	}
+	return res, nil
+}
+
+type builder struct {
+	cfg         *config.Config
+	opts        Options
+	sink        Sink
+	state       *State
+	stateMu     sync.Mutex
+	headerReads atomic.Int64
+	reused      atomic.Int64
+}
+
+func (b *builder) emit(rel string, doc any) error {
+	data, err := stac.Encode(doc)
+	if err != nil {
+		return err
+	}
+	if err := b.opts.Check(rel, data); err != nil {
+		return err
+	}
+	return b.sink.WriteFile(rel, data)
+}
+
+func (b *builder) rootCatalog(children []stac.Link) *stac.Catalog {
+	cat := &stac.Catalog{
+		Type: "Catalog", StacVersion: stac.Version, StacExtensions: []string{},
+		ID: b.cfg.Catalog.ID, Title: b.cfg.Catalog.Title, Description: b.cfg.Catalog.Description,
+	}
+	cat.Links = append(cat.Links, stac.Link{Rel: "root", Href: "./catalog.json", Type: stac.MediaJSON, Title: title(cat.Title, cat.ID)})
+	if b.opts.BaseURL != "" {
+		cat.Links = append(cat.Links, stac.Link{Rel: "self", Href: strings.TrimSuffix(b.opts.BaseURL, "/") + "/catalog.json", Type: stac.MediaJSON})
+	}
+	cat.Links = append(cat.Links, children...)
+	if s := b.authSchemes(); s != nil {
+		cat.Extra = map[string]any{"auth:schemes": s}
+		cat.StacExtensions = []string{stac.ExtAuth}
+	}
+	return cat
+}
+
+// authSchemes advertises the signer (Authentication extension v1.1.0).
+func (b *builder) authSchemes() map[string]any {
+	s := b.cfg.Signer
+	if s == nil {
+		return nil
+	}
+	base := strings.TrimSuffix(s.URL, "/")
+	schemes := map[string]any{
+		"signer": map[string]any{
+			"type":        "signedUrl",
+			"description": "Exchange an OpenID Connect bearer token for a short-lived presigned URL of the asset.",
+			"flows": map[string]any{
+				"authorizationCode": map[string]any{
+					"authorizationApi": base + "/sign",
+					"method":           "GET",
+					"parameters": map[string]any{
+						"href":     map[string]any{"in": "query", "required": true, "description": "The asset href to sign."},
+						"duration": map[string]any{"in": "query", "required": false, "description": "Lifetime of the signed URL in seconds."},
+					},
+					"responseField": "href",
+				},
+			},
+		},
+	}
+	if s.Issuer != "" {
+		schemes["oidc"] = map[string]any{
+			"type":             "openIdConnect",
+			"description":      "Identity provider whose tokens the signer accepts.",
+			"openIdConnectUrl": strings.TrimSuffix(s.Issuer, "/") + "/.well-known/openid-configuration",
+		}
+	}
+	return schemes
+}
+
+func title(t, id string) string {
+	if t != "" {
+		return t
+	}
+	return id
+}
+
+// collectionResult is what building one collection produced.
+type collectionResult struct {
+	items, objects int
+	warnings       []string
+	failed         []*ItemError
+}
+
+func (b *builder) collection(ctx context.Context, c *config.Collection, src source.Source) (*collectionResult, error) {
+	g := newGrouper(c)
+	n := 0
+	err := src.List(ctx, func(o source.Object) error {
+		n++
+		b.opts.Progress.Objects.Add(1)
+		g.add(o)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	groups, dupErrs := g.groups()
+	b.opts.Progress.ItemsTotal.Add(int64(len(groups)))
+	prev := map[string]*ObjectMeta{}
+	if b.opts.Previous != nil {
+		prev = b.opts.Previous.Collections[c.ID]
+	}
+	cur := make(map[string]*ObjectMeta, n)
+	b.stateMu.Lock()
+	b.state.Collections[c.ID] = cur
+	b.stateMu.Unlock()
+
+	ib := &itemBuilder{b: b, c: c, src: src, prev: prev, cur: cur}
+	summaries := make([]*itemSummary, len(groups))
+	errs := make([]*ItemError, len(groups))
+	var warnMu sync.Mutex
+	var warnings []string
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(b.opts.Concurrency, max(len(groups), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				s, w, err := ib.build(ctx, groups[i])
+				if err != nil {
+					errs[i] = &ItemError{Collection: c.ID, Item: groups[i].id, Err: err}
+					continue
+				}
+				summaries[i] = s
+				b.opts.Progress.Items.Add(1)
+				if len(w) > 0 {
+					warnMu.Lock()
+					warnings = append(warnings, w...)
+					warnMu.Unlock()
+				}
+			}
+		}()
+	}
+feed:
+	for i := range groups {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res := &collectionResult{objects: n, failed: dupErrs}
+	var ok []*itemSummary
+	for i, e := range errs {
+		if e != nil {
+			if errors.Is(e.Err, context.Canceled) {
+				return nil, e.Err
+			}
+			res.failed = append(res.failed, e)
+			continue
+		}
+		ok = append(ok, summaries[i])
+	}
+	sort.Strings(warnings)
+	res.warnings = warnings
+	res.items = len(ok)
+	coll := b.buildCollection(c, ok)
+	if err := b.emit(c.ID+"/collection.json", coll); err != nil {
+		return nil, fmt.Errorf("collection.json: %w", err)
+	}
+	return res, nil
+}
+
+// group is the set of objects that becomes one item.
+type group struct {
+	id      string
+	folder  string // common folder of the objects ("" at the root)
+	objects []source.Object
+	vars    map[string]string // named groups of items.pattern
+	assets  map[string]string // object key → asset key from the (?P<asset>) group
+}
+
+type grouper struct {
+	c      *config.Collection
+	byID   map[string]*group
+	origin map[string]string // item id → first folder (to report duplicates)
+	dups   map[string][]string
+}
+
+func newGrouper(c *config.Collection) *grouper {
+	return &grouper{c: c, byID: map[string]*group{}, origin: map[string]string{}, dups: map[string][]string{}}
+}
+
+func (g *grouper) add(o source.Object) {
+	re := g.c.Pattern()
+	var vars map[string]string
+	if re != nil {
+		if m := re.FindStringSubmatch(o.Key); m != nil {
+			vars = map[string]string{}
+			for i, name := range re.SubexpNames() {
+				if name != "" && m[i] != "" {
+					vars[name] = m[i]
+				}
+			}
+		} else if g.c.Items.GroupBy == config.GroupByPattern {
+			return // not part of any item
+		}
+	}
+	folder := path.Dir(o.Key)
+	if folder == "." {
+		folder = ""
+	}
+	var id string
+	switch {
+	case vars["id"] != "":
+		id = vars["id"]
+	case folder == "":
+		id = stem(path.Base(o.Key))
+	default:
+		id = path.Base(folder)
+	}
+	grp := g.byID[id]
+	if grp == nil {
+		grp = &group{id: id, folder: folder, assets: map[string]string{}}
+		g.byID[id] = grp
+		g.origin[id] = folder
+	} else if g.c.Items.GroupBy != config.GroupByPattern && g.origin[id] != folder {
+		g.dups[id] = append(g.dups[id], folder)
+		return
+	} else if grp.folder != folder {
+		grp.folder = commonDir(grp.folder, folder)
+	}
+	grp.objects = append(grp.objects, o)
+	if vars != nil {
+		if grp.vars == nil {
+			grp.vars = vars
+		}
+		if a := vars["asset"]; a != "" {
+			grp.assets[o.Key] = a
+		}
+	}
+}
+
+// groups returns the groups sorted by id, and one error per duplicated id.
+func (g *grouper) groups() ([]*group, []*ItemError) {
+	out := make([]*group, 0, len(g.byID))
+	var errs []*ItemError
+	for id, grp := range g.byID {
+		sort.Slice(grp.objects, func(i, j int) bool { return grp.objects[i].Key < grp.objects[j].Key })
+		if d := g.dups[id]; len(d) > 0 {
+			errs = append(errs, &ItemError{Collection: g.c.ID, Item: id, Err: fmt.Errorf("the same item id comes from folders %q and %q; use items.pattern with an (?P<id>...) group to make ids unique", g.origin[id], d[0])})
+			continue
+		}
+		out = append(out, grp)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Item < errs[j].Item })
+	return out, errs
+}
+
+func commonDir(a, b string) string {
+	for a != b {
+		if len(a) > len(b) {
+			a = parentDir(a)
+		} else {
+			b = parentDir(b)
+		}
+	}
+	return a
+}
+
+func parentDir(p string) string {
+	d := path.Dir(p)
+	if d == "." {
+		return ""
+	}
+	return d
+}
+
+func stem(name string) string {
+	return strings.TrimSuffix(name, path.Ext(name))
+}

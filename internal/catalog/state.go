@@ -1,0 +1,80 @@
+package catalog
+
+import (
+	"math"
+
+	"gitlab.com/eocat/eocat/internal/geotiff"
+)
+
+// State is what an incremental build remembers of the previous run: per
+// collection and object key, the object's fingerprint and what was derived
+// from its bytes, so unchanged objects are not read again.
+type State struct {
+	Version     int                               `json:"version"`
+	Collections map[string]map[string]*ObjectMeta `json:"collections"`
+}
+
+// StateVersion changes whenever ObjectMeta's meaning changes.
+const StateVersion = 1
+
+// ObjectMeta is what stacgen derives from one object's bytes.
+type ObjectMeta struct {
+	Fingerprint string      `json:"fp"`
+	MD5         string      `json:"md5,omitempty"`
+	Raster      *RasterMeta `json:"raster,omitempty"`
+	// Sidecar holds a sidecar file's JSON object.
+	Sidecar map[string]any `json:"sidecar,omitempty"`
+}
+
+// RasterMeta is the part of a TIFF header stacgen uses.
+type RasterMeta struct {
+	Width        int         `json:"w"`
+	Height       int         `json:"h"`
+	EPSG         int         `json:"epsg,omitempty"`
+	GeoTransform *[6]float64 `json:"gt,omitempty"`
+	COG          bool        `json:"cog,omitempty"`
+	DateTime     string      `json:"dt,omitempty"`
+	Bands        []BandMeta  `json:"bands"`
+}
+
+// BandMeta describes one band of a raster.
+type BandMeta struct {
+	DataType    string   `json:"type"`
+	Bits        int      `json:"bits,omitempty"`
+	NoData      string   `json:"nodata,omitempty"` // as written; "nan", "inf", "-inf" or a number
+	Description string   `json:"desc,omitempty"`
+	Scale       *float64 `json:"scale,omitempty"`
+	Offset      *float64 `json:"offset,omitempty"`
+	Unit        string   `json:"unit,omitempty"`
+}
+
+func rasterMeta(info *geotiff.Info) *RasterMeta {
+	m := &RasterMeta{
+		Width: info.Width, Height: info.Height, EPSG: info.EPSG,
+		GeoTransform: info.GeoTransform, COG: info.COG, DateTime: info.DateTime,
+	}
+	for i := range info.SamplesPerPixel {
+		b := BandMeta{DataType: info.DataType, Bits: info.BitsPerSample}
+		if info.NoData != nil {
+			b.NoData = noDataText(info.NoData)
+		}
+		if i < len(info.Bands) {
+			src := info.Bands[i]
+			b.Description, b.Scale, b.Offset, b.Unit = src.Description, src.Scale, src.Offset, src.Unit
+		}
+		m.Bands = append(m.Bands, b)
+	}
+	return m
+}
+
+func noDataText(n *geotiff.NoData) string {
+	switch {
+	case math.IsNaN(n.Value):
+		return "nan"
+	case math.IsInf(n.Value, 1):
+		return "inf"
+	case math.IsInf(n.Value, -1):
+		return "-inf"
+	}
+	return n.Text
+}

@@ -1,0 +1,195 @@
+package geotiff
+
+import (
+	"encoding/xml"
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// GeoKeys used by the package.
+const (
+	keyModelType     = 1024
+	keyRasterType    = 1025
+	keyGeographic    = 2048
+	keyProjected     = 3072
+	keyVertical      = 4096
+	keyVerticalUnits = 4099
+
+	rasterPixelIsPoint = 2
+	modelProjected     = 1
+	userDefined        = 32767
+)
+
+// geo decodes the GeoTIFF and GDAL tags of the full-resolution IFD.
+func (rd *reader) geo(d *ifd, info *Info) error {
+	text, err := rd.ascii(d, tagGDALNoData)
+	if err != nil {
+		return err
+	}
+	if _, present := d.entries[tagGDALNoData]; present {
+		info.NoData = &NoData{Value: parseFloatPrefix(text), Text: text}
+	}
+
+	keys, err := rd.geoKeys(d)
+	if err != nil {
+		return err
+	}
+	info.ModelType = keys[keyModelType]
+	info.PixelIsPoint = keys[keyRasterType] == rasterPixelIsPoint
+	if v, ok := keys[keyProjected]; ok {
+		info.EPSG = epsgCode(v)
+	} else if info.ModelType != modelProjected {
+		info.EPSG = epsgCode(keys[keyGeographic])
+	}
+	info.VerticalEPSG = epsgCode(keys[keyVertical])
+
+	if err := rd.georeferencing(d, info); err != nil {
+		return err
+	}
+
+	info.Bands = make([]Band, info.SamplesPerPixel)
+	md, err := rd.ascii(d, tagGDALMetadata)
+	if err != nil {
+		return err
+	}
+	applyGDALMetadata(md, info.Bands)
+	if unit := verticalUnits[keys[keyVerticalUnits]]; unit != "" {
+		for i := range info.Bands {
+			if info.Bands[i].Unit == "" {
+				info.Bands[i].Unit = unit
+			}
+		}
+	}
+	return nil
+}
+
+// verticalUnits names the usual VerticalUnitsGeoKey codes as GDAL does when
+// it reports a band's unit type.
+var verticalUnits = map[int]string{9001: "metre", 9002: "foot", 9003: "US survey foot"}
+
+// epsgCode returns an EPSG code, or 0 for none and user-defined or private
+// codes.
+func epsgCode(v int) int {
+	if v <= 0 || v >= userDefined {
+		return 0
+	}
+	return v
+}
+
+// geoKeys returns the SHORT GeoKeys stored in the key directory itself.
+func (rd *reader) geoKeys(d *ifd) (map[int]int, error) {
+	dir, err := rd.uints(d, tagGeoKeyDirectory, -1)
+	if err != nil || len(dir) < 4 {
+		return map[int]int{}, err
+	}
+	keys := make(map[int]int, min(dir[3], uint64(len(dir)/4)))
+	for i := 4; i+4 <= len(dir) && uint64(i/4-1) < dir[3]; i += 4 {
+		if key, loc, count := dir[i], dir[i+1], dir[i+2]; loc == 0 && count == 1 {
+			keys[int(key)] = int(dir[i+3])
+		}
+	}
+	return keys, nil
+}
+
+// georeferencing sets GeoTransform or GCPs the way GDAL does: PixelScale with
+// a tiepoint first, then ModelTransformation, else the tiepoints are GCPs.
+func (rd *reader) georeferencing(d *ifd, info *Info) error {
+	scale, err := rd.numbers(d, tagPixelScale, -1)
+	if err != nil {
+		return err
+	}
+	ties, err := rd.numbers(d, tagTiepoint, -1)
+	if err != nil {
+		return err
+	}
+	mt, err := rd.numbers(d, tagTransformation, -1)
+	if err != nil {
+		return err
+	}
+	var gt [6]float64
+	switch {
+	case len(scale) >= 2 && scale[0] != 0 && scale[1] != 0:
+		if len(ties) < 6 {
+			return nil
+		}
+		gt = [6]float64{0, scale[0], 0, 0, 0, -scale[1]}
+		gt[0] = ties[3] - ties[0]*gt[1]
+		gt[3] = ties[4] - ties[1]*gt[5]
+	case len(mt) == 16:
+		gt = [6]float64{mt[3], mt[0], mt[1], mt[7], mt[4], mt[5]}
+	default:
+		info.GCPs = len(ties) / 6
+		return nil
+	}
+	if info.PixelIsPoint {
+		gt[0] -= gt[1]*0.5 + gt[2]*0.5
+		gt[3] -= gt[4]*0.5 + gt[5]*0.5
+	}
+	info.GeoTransform = &gt
+	return nil
+}
+
+// gdalMetadata is the XML of the GDAL_METADATA tag.
+type gdalMetadata struct {
+	Items []struct {
+		Name   string `xml:"name,attr"`
+		Sample string `xml:"sample,attr"`
+		Role   string `xml:"role,attr"`
+		Value  string `xml:",chardata"`
+	} `xml:"Item"`
+}
+
+// applyGDALMetadata fills the bands from the per-sample items of the
+// GDAL_METADATA XML. Malformed XML is ignored, as GDAL does.
+func applyGDALMetadata(text string, bands []Band) {
+	if text == "" {
+		return
+	}
+	var md gdalMetadata
+	if xml.Unmarshal([]byte(text), &md) != nil {
+		return
+	}
+	for _, it := range md.Items {
+		s, err := strconv.Atoi(it.Sample)
+		if err != nil || s < 0 || s >= len(bands) {
+			continue
+		}
+		b := &bands[s]
+		role := strings.ToLower(it.Role)
+		if role == "" {
+			role = strings.ToLower(it.Name)
+		}
+		switch role {
+		case "description":
+			b.Description = it.Value
+		case "unittype":
+			b.Unit = it.Value
+		case "scale", "offset":
+			v, err := strconv.ParseFloat(strings.TrimSpace(it.Value), 64)
+			if err != nil {
+				continue
+			}
+			if role == "scale" {
+				b.Scale = &v
+			} else {
+				b.Offset = &v
+			}
+		}
+	}
+}
+
+// parseFloatPrefix parses text like C's atof: the longest valid numeric
+// prefix ("nan", "inf" and exponents included), 0 when there is none.
+func parseFloatPrefix(text string) float64 {
+	for n := min(len(text), 64); n > 0; n-- {
+		if v, err := strconv.ParseFloat(text[:n], 64); err == nil || isRangeErr(err) {
+			return v
+		}
+	}
+	return 0
+}
+
+func isRangeErr(err error) bool {
+	return errors.Is(err, strconv.ErrRange)
+}
