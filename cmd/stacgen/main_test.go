@@ -111,3 +111,45 @@ func TestBadInputsGiveClearErrorsAndExitCodes(t *testing.T) {
 		t.Fatalf("build --help:\n%s", stdout)
 	}
 }
+
+func TestSignerIsAdvertisedWithTheAuthenticationExtension(t *testing.T) {
+	schemas := testenv.SharedDir(t, "stac-schemas")
+	data, err := os.ReadFile(quickstartConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	text := strings.Replace(string(data), "collections:\n", "signer: {url: \"https://signer.example.org/\", issuer: \"https://idp.example.org/realms/eo\"}\n\ncollections:\n", 1)
+	text = strings.ReplaceAll(text, "source: data/", "href_base: \"https://data.example.org/\"\n    source: "+filepath.Join(testenv.RepoRoot(), "examples", "quickstart", "data")+"/")
+	cfgPath := filepath.Join(dir, "signed.yaml")
+	if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "public")
+	if code, _, stderr := run(t, "build", "--config", cfgPath, "--out", out, "--schemas", schemas, "--offline"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	root := readJSON(t, filepath.Join(out, "catalog.json"))
+	schemes := root["auth:schemes"].(map[string]any)
+	flow := schemes["signer"].(map[string]any)["flows"].(map[string]any)["authorizationCode"].(map[string]any)
+	if flow["authorizationApi"] != "https://signer.example.org/sign" || schemes["oidc"].(map[string]any)["openIdConnectUrl"] != "https://idp.example.org/realms/eo/.well-known/openid-configuration" {
+		t.Fatalf("auth:schemes %v", schemes)
+	}
+	id := "SPOT6_2023-07-12_PMS"
+	item := readJSON(t, filepath.Join(out, "spot-6-7-ortho", id, id+".json"))
+	img := item["assets"].(map[string]any)["image"].(map[string]any)
+	if img["href"] != "https://data.example.org/"+id+"/IMG_SPOT6_PMS_202307121034_ORT_R1C1.tif" {
+		t.Errorf("href %v", img["href"])
+	}
+	if refs, _ := img["auth:refs"].([]any); len(refs) != 1 || refs[0] != "signer" {
+		t.Errorf("auth:refs %v", img["auth:refs"])
+	}
+	if _, err := os.Stat(filepath.Join(out, "spot-6-7-ortho", id, "IMG_SPOT6_PMS_202307121034_ORT_R1C1.tif")); !os.IsNotExist(err) {
+		t.Error("with href_base the data must not be copied")
+	}
+	// The official authentication v1.1.0 schema accepts every document.
+	code, stdout, stderr := run(t, "validate", "--schemas", schemas, "--offline", out)
+	if code != 0 || !strings.Contains(stdout, "valid: 7 document(s)") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+}

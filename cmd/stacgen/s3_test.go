@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -83,7 +84,11 @@ func (e *e2e) client() *s3.Client {
 }
 
 func (e *e2e) build(out string, incremental bool) error {
-	return build(context.Background(), slog.New(slog.DiscardHandler), e.cfg, buildOptions{
+	return e.buildCtx(context.Background(), out, incremental)
+}
+
+func (e *e2e) buildCtx(ctx context.Context, out string, incremental bool) error {
+	return build(ctx, slog.New(slog.DiscardHandler), e.cfg, buildOptions{
 		out: out, incremental: incremental, concurrency: 4, s3Client: e.client(),
 		validateOpts: validate.Options{SchemaDir: e.schemas, Offline: true},
 	})
@@ -202,6 +207,39 @@ func TestServerDyingMidBuildLeavesPreviousOutput(t *testing.T) {
 	for _, en := range entries {
 		if strings.Contains(en.Name(), "stacgen-tmp") {
 			t.Errorf("temporary folder left behind: %s", en.Name())
+		}
+	}
+}
+
+func TestInterruptedBuildLeavesPreviousOutput(t *testing.T) {
+	e := newE2E(t)
+	out := filepath.Join(t.TempDir(), "public")
+	if err := e.build(out, false); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, out)
+	ctx, cancel := context.WithCancel(context.Background())
+	interrupt := func(n int64) {
+		if n == 3 {
+			cancel() // what Ctrl-C does through signal.NotifyContext
+		}
+	}
+	e.gets.Store(0)
+	e.onGet.Store(&interrupt)
+	err := e.buildCtx(ctx, out, false)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	if e.gets.Load() > 3+4 {
+		t.Errorf("%d reads after the interrupt: cancellation is not prompt", e.gets.Load()-3)
+	}
+	after := snapshot(t, out)
+	if len(after) != len(before) {
+		t.Fatalf("interrupted build changed the output")
+	}
+	for k, v := range before {
+		if after[k] != v {
+			t.Errorf("%s changed", k)
 		}
 	}
 }

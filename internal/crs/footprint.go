@@ -267,6 +267,7 @@ func finishRing(ring []vertex, shift float64) [][2]float64 {
 	if len(out) > 1 && out[len(out)-1] == out[0] {
 		out = out[:len(out)-1]
 	}
+	out = simplify(out, simplifyTolerance)
 	if len(out) < 3 {
 		return nil
 	}
@@ -304,4 +305,65 @@ func ringsBBox(ring [][2]float64) [4]float64 {
 		b[2], b[3] = math.Max(b[2], p[0]), math.Max(b[3], p[1])
 	}
 	return b
+}
+
+// simplifyTolerance is how far (in degrees, ≈1 cm) a densified vertex may lie
+// from the straight segment between its neighbours and still be dropped:
+// edges that stay straight in longitude/latitude (geographic and Mercator
+// rasters, short UTM edges) keep only their corners, curved ones keep the
+// vertices that carry the curve.
+const simplifyTolerance = 1e-7
+
+// simplify is Douglas–Peucker on an open ring (the closing vertex omitted),
+// anchored at its first vertex; the result keeps the input's order.
+func simplify(ring [][2]float64, tol float64) [][2]float64 {
+	if len(ring) < 4 {
+		return ring
+	}
+	closed := append(append([][2]float64(nil), ring...), ring[0])
+	keep := make([]bool, len(closed))
+	keep[0], keep[len(closed)-1] = true, true
+	// The vertex farthest from the first one splits the ring into two
+	// chains, so that the closing segment is never degenerate.
+	far, best := 0, -1.0
+	for i, p := range closed {
+		if d := math.Hypot(p[0]-closed[0][0], p[1]-closed[0][1]); d > best {
+			far, best = i, d
+		}
+	}
+	keep[far] = true
+	var dp func(a, b int)
+	dp = func(a, b int) {
+		idx, dmax := -1, tol
+		for i := a + 1; i < b; i++ {
+			if d := segmentDistance(closed[i], closed[a], closed[b]); d > dmax {
+				idx, dmax = i, d
+			}
+		}
+		if idx >= 0 {
+			keep[idx] = true
+			dp(a, idx)
+			dp(idx, b)
+		}
+	}
+	dp(0, far)
+	dp(far, len(closed)-1)
+	out := ring[:0:0]
+	for i, p := range closed[:len(closed)-1] {
+		if keep[i] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// segmentDistance is the planar distance from p to the segment a–b.
+func segmentDistance(p, a, b [2]float64) float64 {
+	dx, dy := b[0]-a[0], b[1]-a[1]
+	if dx == 0 && dy == 0 {
+		return math.Hypot(p[0]-a[0], p[1]-a[1])
+	}
+	t := ((p[0]-a[0])*dx + (p[1]-a[1])*dy) / (dx*dx + dy*dy)
+	t = math.Max(0, math.Min(1, t))
+	return math.Hypot(p[0]-a[0]-t*dx, p[1]-a[1]-t*dy)
 }

@@ -63,8 +63,10 @@ func TestFootprintNormalScene(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := polygon(t, g)
-	if len(r) != 4*DefaultDensify+1 {
-		t.Errorf("ring has %d positions, want %d", len(r), 4*DefaultDensify+1)
+	// Densified, then simplified: vertices within 1 cm of a straight
+	// segment are dropped, the curved UTM edges keep most of theirs.
+	if len(r) < 20 || len(r) > 4*DefaultDensify+1 {
+		t.Errorf("ring has %d positions, want 20..%d", len(r), 4*DefaultDensify+1)
 	}
 	// GDAL wgs84Extent of that file: UL (3.8062141, 43.6651622),
 	// LL (3.8049831, 43.5729693), LR (3.9317835, 43.5720061), UR (3.9332083, 43.664196).
@@ -75,8 +77,20 @@ func TestFootprintNormalScene(t *testing.T) {
 	if math.Abs(r[0][0]-3.8062141) > 2e-7 || math.Abs(r[0][1]-43.6651622) > 2e-7 {
 		t.Errorf("first position %v is not the upper-left corner", r[0])
 	}
-	if ll := r[DefaultDensify]; math.Abs(ll[0]-3.8049831) > 2e-7 || math.Abs(ll[1]-43.5729693) > 2e-7 {
-		t.Errorf("position %d = %v is not the lower-left corner (ring must run UL, LL, LR, UR: CCW)", DefaultDensify, ll)
+	// The corners come in the order UL, LL, LR, UR (counter-clockwise).
+	next := 0
+	for _, c := range [][2]float64{{3.8049831, 43.5729693}, {3.9317835, 43.5720061}, {3.9332083, 43.664196}} {
+		found := -1
+		for i := next; i < len(r); i++ {
+			if math.Abs(r[i][0]-c[0]) <= 2e-7 && math.Abs(r[i][1]-c[1]) <= 2e-7 {
+				found = i
+				break
+			}
+		}
+		if found < 0 {
+			t.Fatalf("corner %v missing or out of counter-clockwise order in %v", c, r)
+		}
+		next = found + 1
 	}
 	// Deterministic JSON.
 	b1, _ := json.Marshal(g)
@@ -390,4 +404,21 @@ func BenchmarkFootprint(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestFootprintSimplifiesStraightEdges(t *testing.T) {
+	// A geographic raster's edges are straight in lon/lat: only the corners stay.
+	g, _, err := Footprint(mustCRS(t, 4326), [6]float64{3.6, 0.001, 0, 43.9, 0, -0.001}, 512, 512, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := polygon(t, g); len(r) != 5 {
+		t.Fatalf("ring %v: want the 4 corners and the closing vertex", r)
+	}
+	// A vertex 1 mm off a straight line is dropped, one 1 km off is kept.
+	ring := [][2]float64{{0, 0}, {1, 0}, {1, 0.5 + 1e-8}, {1, 1}, {0.5, 1.01}, {0, 1}}
+	got := simplify(ring, simplifyTolerance)
+	if len(got) != 5 || got[2] != [2]float64{1, 1} || got[3] != [2]float64{0.5, 1.01} {
+		t.Fatalf("simplify = %v", got)
+	}
 }
