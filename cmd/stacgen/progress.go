@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -85,7 +87,7 @@ func (p *progress) summary(out string, s summary) {
 	for _, w := range s.Warnings {
 		fmt.Fprintf(p.w, "stacgen: warning: %s\n", w)
 	}
-	for _, src := range sortedKeys(s.Schemas) {
+	for _, src := range slices.Sorted(maps.Keys(s.Schemas)) {
 		if src == validate.SourceCompact {
 			fmt.Fprintf(p.w, "stacgen: note: %d schema(s) were not available from --schemas, the cache or the network; validated with stacgen's compact schemas\n", s.Schemas[src])
 		}

@@ -107,19 +107,7 @@ func (e errReaderAt) ReadAt([]byte, int64) (int, error) { return 0, e.err }
 
 // ReadFile reads a whole file of at most limit bytes.
 func (l *Local) ReadFile(ctx context.Context, key string, limit int64) ([]byte, error) {
-	rc, err := l.Open(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, errTooLarge(key, limit)
-	}
-	return data, nil
+	return readLimited(ctx, l, key, limit)
 }
 
 // Open opens the file.

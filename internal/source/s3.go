@@ -318,19 +318,7 @@ func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 
 // ReadFile reads a whole small object.
 func (s *S3) ReadFile(ctx context.Context, key string, limit int64) ([]byte, error) {
-	rc, err := s.Open(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, s.wrap("reading "+key, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, errTooLarge(key, limit)
-	}
-	return data, nil
+	return readLimited(ctx, s, key, limit)
 }
 
 // Href returns the object's URL (or s3:// URI).

@@ -57,7 +57,20 @@ func readFull(r io.Reader, p []byte, want int) (int, error) {
 	return n, err
 }
 
-// errTooLarge reports a file over the ReadFile limit.
-func errTooLarge(name string, limit int64) error {
-	return fmt.Errorf("%s: larger than the %d-byte limit for metadata files", name, limit)
+// readLimited reads a whole object through src.Open, refusing more than
+// limit bytes.
+func readLimited(ctx context.Context, src Source, key string, limit int64) ([]byte, error) {
+	rc, err := src.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading %s: %w", src, key, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: %s is larger than the %d-byte limit for metadata files", src, key, limit)
+	}
+	return data, nil
 }

@@ -1,0 +1,581 @@
+//go:build linux
+
+// Benchmarks behind docs/performance.md (run them with scripts/bench).
+//
+// BenchmarkBuildS3 builds a catalog of N items × 5 COG assets from a real S3
+// server (versitygw, posix backend, loopback) and, in the same run against
+// the same server, measures the floor any build must pay: listing every key
+// plus one ranged read (16 KiB, as geotiff.Read does) per asset at the build's
+// concurrency. It also measures listing alone and a no-change --incremental
+// rebuild. Every measurement is repeated -bench.reps times (default 3) and
+// the median is reported.
+//
+// BenchmarkBuildMemory runs `stacgen build` as a separate process (built with
+// `go build -o`) and reports its peak RSS (getrusage ru_maxrss).
+//
+// Sizes: -bench.items / $EOCAT_BENCH_ITEMS (default 1000,10000) and
+// -bench.memitems / $EOCAT_BENCH_MEM_ITEMS (default 1000,10000,100000), e.g.
+//
+//	go test ./cmd/stacgen -run '^$' -bench BuildS3 -benchtime 1x -bench.items 100
+//
+// The bucket is seeded by hard-linking small real COGs from
+// examples/quickstart/data straight into the server's data folder
+// (DataDir/<bucket>/<prefix>/<item>/<asset>.tif), which is much faster than
+// PutObject. versitygw then reports an empty ETag for these objects (it
+// keeps ETags in xattrs written on upload), so incremental fingerprints use
+// size + modification time, as for local files, and items carry no
+// file:checksum.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"gitlab.com/eocat/eocat/internal/config"
+	"gitlab.com/eocat/eocat/internal/source"
+	"gitlab.com/eocat/eocat/internal/testenv"
+	"gitlab.com/eocat/eocat/internal/validate"
+)
+
+var (
+	benchItemsFlag    = flag.String("bench.items", "", "comma-separated item counts for BenchmarkBuildS3 (else $EOCAT_BENCH_ITEMS, else 1000,10000)")
+	benchMemItemsFlag = flag.String("bench.memitems", "", "comma-separated item counts for BenchmarkBuildMemory (else $EOCAT_BENCH_MEM_ITEMS, else 1000,10000,100000)")
+	benchReps         = flag.Int("bench.reps", 3, "repetitions of each measurement (the median is reported)")
+	benchConcurrency  = flag.Int("bench.concurrency", 16, "build --concurrency, also used by the floor's ranged reads")
+	benchCPUProfile   = flag.String("bench.cpuprofile", "", "write a CPU profile of one full build (the untimed build that primes the incremental state) to FILE.<items>")
+)
+
+const (
+	benchBucket     = "eocat-bench"
+	benchCollection = "sentinel-2-l2a"
+	benchFirstBlock = 16 << 10 // geotiff.DefaultFirstBlock
+)
+
+// benchAssets are the files of every seeded item: 5 small real COGs.
+var benchAssets = []string{"B02.tif", "B03.tif", "B04.tif", "B08.tif", "SCL.tif"}
+
+func benchSizes(b *testing.B, fl, env, def string) []int {
+	s := fl
+	if s == "" {
+		s = os.Getenv(env)
+	}
+	if s == "" {
+		s = def
+	}
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			b.Fatalf("bad item count %q in %q", f, s)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// benchServer is a versitygw seeded with n items under s3://eocat-bench/n<N>/.
+type benchServer struct {
+	srv     *testenv.S3Server
+	prefix  string // n<N>/
+	items   int
+	objects int
+	schemas string
+}
+
+func startBenchServer(b *testing.B, n int) *benchServer {
+	b.Helper()
+	schemas := testenv.SharedDir(b, "stac-schemas")
+	srv := testenv.StartVersityGW(b)
+	srv.CreateBucket(b, benchBucket)
+	bs := &benchServer{srv: srv, prefix: fmt.Sprintf("n%d/", n), items: n, schemas: schemas}
+	start := time.Now()
+	bs.objects = seedBench(b, filepath.Join(srv.DataDir, benchBucket, bs.prefix), n)
+	b.Logf("seeded %d objects (%d items) in %.1fs", bs.objects, n, time.Since(start).Seconds())
+	// The build and the floor both use the production client
+	// (source.NewS3Client, standard credential chain): give it the server's
+	// keys through the environment, and nothing from the developer's files.
+	nowhere := filepath.Join(b.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey, "AWS_SESSION_TOKEN": "",
+		"AWS_CONFIG_FILE": nowhere, "AWS_SHARED_CREDENTIALS_FILE": nowhere, "AWS_PROFILE": "",
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": srv.Region,
+		"AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_ROLE_ARN": "", "AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_S3": "",
+	} {
+		b.Setenv(k, v)
+	}
+	return bs
+}
+
+// seedBench writes n product folders of 5 COGs under dir by hard-linking (or
+// copying, across file systems) the quickstart's Sentinel-2 samples, cycling
+// over its three products, and returns the number of objects.
+func seedBench(b *testing.B, dir string, n int) int {
+	b.Helper()
+	products, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "examples", "quickstart", "data", "sentinel2-l2a", "S2*"))
+	if err != nil || len(products) == 0 {
+		b.Fatalf("no quickstart products: %v", err)
+	}
+	slices.Sort(products)
+	work := make(chan int, 256)
+	errc := make(chan error, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for i := range work {
+				prod := products[i%len(products)]
+				// Keep the product's name shape, unique per item.
+				item := fmt.Sprintf("%s_%07d", filepath.Base(prod), i)
+				d := filepath.Join(dir, item)
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					errc <- err
+					return
+				}
+				for _, a := range benchAssets {
+					if err := linkOrCopy(filepath.Join(prod, a), filepath.Join(d, a)); err != nil {
+						errc <- err
+						return
+					}
+				}
+			}
+		})
+	}
+	for i := range n {
+		select {
+		case work <- i:
+			continue
+		case err := <-errc:
+			close(work)
+			wg.Wait()
+			b.Fatalf("seeding: %v", err)
+		}
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		b.Fatalf("seeding: %v", err)
+	default:
+	}
+	return n * len(benchAssets)
+}
+
+func linkOrCopy(src, dst string) error {
+	if err := os.Link(src, dst); err == nil {
+		return nil
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, data, 0o644)
+}
+
+// benchConfigYAML is one S3 collection: no sidecar, a fixed datetime, 5 COG
+// asset rules with eo bands (as in the quickstart).
+func (bs *benchServer) configYAML() string {
+	return fmt.Sprintf(`catalog: {id: eocat-bench, title: eocat benchmark, description: Synthetic Sentinel-2 L2A catalog for benchmarks.}
+s3: {endpoint: %q, region: us-east-1, path_style: true}
+collections:
+  - id: %s
+    title: Sentinel-2 Level-2A (benchmark)
+    description: %d items of 5 small COGs each.
+    license: CC-BY-SA-3.0-IGO
+    source: s3://%s/%s
+    datetime: "2024-06-15T10:36:29Z"
+    properties: {gsd: 10, platform: sentinel-2b, constellation: sentinel-2}
+    assets:
+      - {match: B02.tif, title: Blue (band 2) - 10 m, roles: [data, reflectance], gsd: 10,
+         bands: [{name: B02, eo:common_name: blue, eo:center_wavelength: 0.49}]}
+      - {match: B03.tif, title: Green (band 3) - 10 m, roles: [data, reflectance], gsd: 10,
+         bands: [{name: B03, eo:common_name: green, eo:center_wavelength: 0.56}]}
+      - {match: B04.tif, title: Red (band 4) - 10 m, roles: [data, reflectance], gsd: 10,
+         bands: [{name: B04, eo:common_name: red, eo:center_wavelength: 0.665}]}
+      - {match: B08.tif, title: NIR 1 (band 8) - 10 m, roles: [data, reflectance], gsd: 10,
+         bands: [{name: B08, eo:common_name: nir, eo:center_wavelength: 0.842}]}
+      - {match: SCL.tif, title: Scene classification map, roles: [data], gsd: 20}
+`, bs.srv.Endpoint, benchCollection, bs.items, benchBucket, bs.prefix)
+}
+
+func (bs *benchServer) config(b *testing.B) *config.Config {
+	cfg, err := config.Parse([]byte(bs.configYAML()), "bench.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cfg
+}
+
+func (bs *benchServer) client(b *testing.B) *s3.Client {
+	cl, err := source.NewS3Client(context.Background(), source.S3Options{Endpoint: bs.srv.Endpoint, PathStyle: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cl
+}
+
+type listed struct {
+	key  string
+	size int64
+}
+
+// listAll is the listing floor: one paginated ListObjectsV2 (1000 keys a
+// page) of every key under the prefix.
+func (bs *benchServer) listAll(ctx context.Context, cl *s3.Client) ([]listed, error) {
+	var out []listed
+	p := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: aws.String(benchBucket), Prefix: aws.String(bs.prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Contents {
+			out = append(out, listed{aws.ToString(o.Key), aws.ToInt64(o.Size)})
+		}
+	}
+	return out, nil
+}
+
+// floor lists every key, then reads the first min(16 KiB, size) bytes of
+// every .tif with one ranged GET, conc at a time. It returns the listing
+// and the total durations.
+func (bs *benchServer) floor(ctx context.Context, cl *s3.Client, conc int) (list, total time.Duration, err error) {
+	start := time.Now()
+	objs, err := bs.listAll(ctx, cl)
+	if err != nil {
+		return 0, 0, err
+	}
+	list = time.Since(start)
+	if len(objs) != bs.objects {
+		return 0, 0, fmt.Errorf("listed %d objects, want %d", len(objs), bs.objects)
+	}
+	work := make(chan listed, conc)
+	errc := make(chan error, conc)
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Go(func() {
+			buf := make([]byte, benchFirstBlock)
+			for o := range work {
+				n := min(int64(benchFirstBlock), o.size)
+				out, err := cl.GetObject(ctx, &s3.GetObjectInput{
+					Bucket: aws.String(benchBucket), Key: aws.String(o.key),
+					Range: aws.String(fmt.Sprintf("bytes=0-%d", n-1)),
+				})
+				if err == nil {
+					_, err = io.ReadFull(out.Body, buf[:n])
+					out.Body.Close()
+				}
+				if err != nil {
+					errc <- fmt.Errorf("%s: %w", o.key, err)
+					return
+				}
+			}
+		})
+	}
+feed:
+	for _, o := range objs {
+		if !strings.HasSuffix(o.key, ".tif") {
+			continue
+		}
+		select {
+		case work <- o:
+		case err = <-errc:
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errc:
+		default:
+		}
+	}
+	return list, time.Since(start), err
+}
+
+// sourceList times stacgen's own listing (source.S3.List: a delimited
+// listing of the root, then every first-level prefix concurrently).
+func (bs *benchServer) sourceList(ctx context.Context, cl *s3.Client, conc int) (time.Duration, error) {
+	start := time.Now()
+	src, err := source.NewS3(ctx, "s3://"+benchBucket+"/"+bs.prefix, source.S3Options{
+		Endpoint: bs.srv.Endpoint, PathStyle: true, Concurrency: min(conc, 32), Client: cl,
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = src.List(ctx, func(source.Object) error { n++; return nil })
+	if err == nil && n != bs.objects {
+		err = fmt.Errorf("source.List gave %d objects, want %d", n, bs.objects)
+	}
+	return time.Since(start), err
+}
+
+func (bs *benchServer) build(ctx context.Context, cfg *config.Config, out string, incremental bool, conc int) error {
+	return build(ctx, slog.New(slog.DiscardHandler), cfg, buildOptions{
+		out: out, incremental: incremental, concurrency: conc,
+		validateOpts: validate.Options{SchemaDir: bs.schemas, Offline: true},
+	})
+}
+
+// cpuTimes returns this process's CPU time and that of its versitygw
+// children (from /proc; 0 when unavailable).
+func cpuTimes() (self, server time.Duration) {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+	seen := map[string]bool{}
+	for _, t := range tasks {
+		data, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		for pid := range strings.FieldsSeq(string(data)) {
+			if seen[pid] {
+				continue
+			}
+			seen[pid] = true
+			stat, err := os.ReadFile("/proc/" + pid + "/stat")
+			if err != nil {
+				continue
+			}
+			// pid (comm) state ppid … utime(14) stime(15); comm may hold spaces.
+			s := string(stat)
+			open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+			if open < 0 || end < open || !strings.HasPrefix(s[open+1:end], "versitygw") {
+				continue
+			}
+			f := strings.Fields(s[end+1:])
+			if len(f) < 13 {
+				continue
+			}
+			ut, _ := strconv.ParseInt(f[11], 10, 64)
+			st, _ := strconv.ParseInt(f[12], 10, 64)
+			server += time.Duration(ut+st) * (time.Second / 100) // USER_HZ
+		}
+	}
+	return self, server
+}
+
+// measured is one repeated measurement: wall time and CPU time of this
+// process and of the server.
+type measured struct{ wall, self, server []time.Duration }
+
+func (m *measured) run(b *testing.B, f func() error) {
+	b.Helper()
+	s0, v0 := cpuTimes()
+	start := time.Now()
+	if err := f(); err != nil {
+		b.Fatal(err)
+	}
+	m.wall = append(m.wall, time.Since(start))
+	s1, v1 := cpuTimes()
+	m.self = append(m.self, s1-s0)
+	m.server = append(m.server, v1-v0)
+}
+
+func median(d []time.Duration) float64 {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2].Seconds()
+}
+
+// report gives name_s (median wall) and name_cpu_s / name_srvcpu_s (median
+// CPU seconds of stacgen's process and of versitygw).
+func (m *measured) report(b *testing.B, name string) float64 {
+	w := median(m.wall)
+	b.ReportMetric(w, name+"_s")
+	b.ReportMetric(median(m.self), name+"_cpu_s")
+	b.ReportMetric(median(m.server), name+"_srvcpu_s")
+	return w
+}
+
+func BenchmarkBuildS3(b *testing.B) {
+	for _, n := range benchSizes(b, *benchItemsFlag, "EOCAT_BENCH_ITEMS", "1000,10000") {
+		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) { benchBuildS3(b, n) })
+	}
+}
+
+func benchBuildS3(b *testing.B, n int) {
+	bs := startBenchServer(b, n)
+	ctx := context.Background()
+	cfg := bs.config(b)
+	conc, reps := *benchConcurrency, max(*benchReps, 1)
+	cl := bs.client(b)
+	tmp := b.TempDir()
+	// Warm up: the server's page cache and directory entries, the client's
+	// connections, the schema files' page cache.
+	if _, _, err := bs.floor(ctx, cl, conc); err != nil {
+		b.Fatal(err)
+	}
+
+	for b.Loop() {
+		var floor, list, srcList, full, incr measured
+		for range reps {
+			var l time.Duration
+			floor.run(b, func() (err error) { l, _, err = bs.floor(ctx, cl, conc); return err })
+			list.wall = append(list.wall, l)
+			srcList.run(b, func() error { _, err := bs.sourceList(ctx, cl, conc); return err })
+		}
+		for i := range reps {
+			out := filepath.Join(tmp, fmt.Sprintf("full-%d", i))
+			full.run(b, func() error { return bs.build(ctx, cfg, out, false, conc) })
+			checkBenchOutput(b, out, n)
+			os.RemoveAll(out)
+		}
+		// Prime the incremental state with one untimed (optionally profiled)
+		// build, then time no-change rebuilds.
+		incrOut := filepath.Join(tmp, "incr")
+		stopProfile := startBenchProfile(b, n)
+		if err := bs.build(ctx, cfg, incrOut, true, conc); err != nil {
+			b.Fatal(err)
+		}
+		stopProfile()
+		for range reps {
+			incr.run(b, func() error { return bs.build(ctx, cfg, incrOut, true, conc) })
+		}
+		checkBenchOutput(b, incrOut, n)
+
+		floorS := floor.report(b, "floor")
+		listS := median(list.wall)
+		b.ReportMetric(listS, "list_s")
+		srcList.report(b, "srclist")
+		buildS := full.report(b, "build")
+		incrS := incr.report(b, "incr")
+		b.ReportMetric(buildS/floorS, "build/floor")
+		b.ReportMetric(incrS/listS, "incr/list")
+		b.ReportMetric(float64(n)/buildS, "items/s")
+		b.Logf("items=%d objects=%d conc=%d reps=%d: floor %v (list %v) build %v incr %v srclist %v",
+			n, bs.objects, conc, reps, floor.wall, list.wall, full.wall, incr.wall, srcList.wall)
+	}
+}
+
+// checkBenchOutput makes sure a build really wrote n items.
+func checkBenchOutput(b *testing.B, out string, n int) {
+	b.Helper()
+	entries, err := os.ReadDir(filepath.Join(out, benchCollection))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if got := len(entries) - 1; got != n { // minus collection.json
+		b.Fatalf("%s: %d items, want %d", out, got, n)
+	}
+}
+
+func startBenchProfile(b *testing.B, n int) (stop func()) {
+	if *benchCPUProfile == "" {
+		return func() {}
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", *benchCPUProfile, n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	}
+}
+
+// stacgenBinary builds the command once per test binary run.
+var stacgenBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "eocat-bench-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "stacgen")
+	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
+	cmd.Dir = filepath.Join(testenv.RepoRoot(), "cmd", "stacgen")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func BenchmarkBuildMemory(b *testing.B) {
+	b.Cleanup(func() {
+		if bin, err := stacgenBinary(); err == nil {
+			os.RemoveAll(filepath.Dir(bin))
+		}
+	})
+	for _, n := range benchSizes(b, *benchMemItemsFlag, "EOCAT_BENCH_MEM_ITEMS", "1000,10000,100000") {
+		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) { benchBuildMemory(b, n) })
+	}
+}
+
+func benchBuildMemory(b *testing.B, n int) {
+	bin, err := stacgenBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	bs := startBenchServer(b, n)
+	tmp := b.TempDir()
+	cfgPath := filepath.Join(tmp, "bench.yaml")
+	if err := os.WriteFile(cfgPath, []byte(bs.configYAML()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		out := filepath.Join(tmp, "public")
+		cmd := exec.Command(bin, "build", "--config", cfgPath, "--out", out,
+			"--schemas", bs.schemas, "--offline", "--concurrency", strconv.Itoa(*benchConcurrency))
+		cmd.Env = os.Environ() // AWS_* set by startBenchServer
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		start := time.Now()
+		err := cmd.Run()
+		wall := time.Since(start)
+		if err != nil {
+			b.Fatalf("stacgen build: %v\n%s", err, stderr.String())
+		}
+		checkBenchOutput(b, out, n)
+		ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		if !ok {
+			b.Fatal("no rusage")
+		}
+		rssMiB := float64(ru.Maxrss) / 1024 // Linux: KiB
+		b.ReportMetric(rssMiB, "maxrss_MiB")
+		b.ReportMetric(float64(ru.Maxrss)*1024/float64(n), "maxrss_B/item")
+		b.ReportMetric(wall.Seconds(), "build_s")
+		b.ReportMetric(float64(n)/wall.Seconds(), "items/s")
+		b.ReportMetric(time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Seconds(), "cpu_s")
+		b.Logf("items=%d: %s", n, strings.TrimSpace(lastLine(stderr.String())))
+		os.RemoveAll(out)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "stacgen: wrote") {
+			return lines[i]
+		}
+	}
+	return lines[len(lines)-1]
+}
