@@ -155,8 +155,9 @@ func (m mutation) at(v any, toks []string) (any, bool) {
 	return nil, false
 }
 
-// corpus returns the equivalence corpus: the official 1.1.0 examples and the
-// Sentinel-2-like documents, then their mutations.
+// corpus returns the equivalence corpus: the official 1.1.0 examples (and
+// those using sat/view v1.0.0 moved to v1.1.0) and the Sentinel-2-like
+// documents, then their mutations.
 func corpus(t *testing.T) (base, mutated []Doc) {
 	for _, f := range exampleFiles(t, "v1.1.0") {
 		b, err := os.ReadFile(f)
@@ -179,21 +180,26 @@ func corpus(t *testing.T) (base, mutated []Doc) {
 	range_["properties"].(obj)["start_datetime"] = "2024-01-01T00:00:00Z"
 	range_["properties"].(obj)["end_datetime"] = "2024-01-02T00:00:00+00:00"
 	range_["properties"].(obj)["datetime"] = nil
-	for name, d := range map[string]any{
+	docs := map[string]any{
 		"s2/item-0.json": s2Item(0), "s2/item-1.json": s2Item(1), "s2/item-noauth.json": noAuth, "s2/item-nullgeom.json": nullGeom,
 		"s2/item-range.json": range_, "s2/collection.json": col, "s2/catalog.json": s2Catalog(),
-	} {
+	}
+	maps.Copy(docs, satViewDocs())
+	for name, d := range docs {
 		base = append(base, Doc{Name: name, Data: mustJSON(t, d)})
 	}
+	upgraded, rejected := upgradedExamples(t)
+	base = append(base, upgraded...)
 	slices.SortFunc(base, func(a, b Doc) int { return strings.Compare(a.Name, b.Name) })
+	all := slices.Concat(mutations, satViewMutations)
 	for _, d := range base {
-		for i, m := range mutations {
+		for i, m := range all {
 			if b, ok := m.apply(d.Data); ok && string(b) != string(d.Data) {
 				mutated = append(mutated, Doc{Name: d.Name + "#" + strconv.Itoa(i) + m.ptr, Data: b})
 			}
 		}
 	}
-	return base, mutated
+	return base, append(mutated, rejected...)
 }
 
 // TestCompactEquivalence: the compact schemas accept and reject exactly the

@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -51,12 +50,27 @@ type Validator struct {
 	res      *resolver
 	mu       sync.Mutex // serialises the compiler
 	compiler *jsonschema.Compiler
-	compiled sync.Map // url → compiled
+	compiled sync.Map // url → *compiled
+	plain    bool     // no fast path (tests)
 }
 
 type compiled struct {
 	schema *jsonschema.Schema
 	err    error
+	fast   *jsonschema.Schema // equivalent rewrite deciding validity (see fast.go); nil: none
+	byType sync.Map           // document type → fast specialised for it
+}
+
+// fastFor returns the fast schema for a document of type typ, or nil.
+func (c *compiled) fastFor(typ string) *jsonschema.Schema {
+	if c.fast == nil || typ == "" {
+		return c.fast
+	}
+	if s, ok := c.byType.Load(typ); ok {
+		return s.(*jsonschema.Schema)
+	}
+	s, _ := c.byType.LoadOrStore(typ, specialise(c.fast, typ))
+	return s.(*jsonschema.Schema)
 }
 
 // New returns a Validator resolving schemas as opts says.
@@ -78,20 +92,30 @@ func (v *Validator) Sources() map[string]string { return v.res.sources() }
 
 // schema returns the compiled schema for url, compiling it on first use.
 func (v *Validator) schema(url string) (*jsonschema.Schema, error) {
+	c := v.compile(url)
+	return c.schema, c.err
+}
+
+// compile returns the compiled schema for url and its fast rewrite,
+// compiling on first use.
+func (v *Validator) compile(url string) *compiled {
 	if c, ok := v.compiled.Load(url); ok {
-		return c.(*compiled).schema, c.(*compiled).err
+		return c.(*compiled)
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if c, ok := v.compiled.Load(url); ok {
-		return c.(*compiled).schema, c.(*compiled).err
+		return c.(*compiled)
 	}
-	s, err := v.compiler.Compile(url)
-	if err != nil {
-		err = fmt.Errorf("compile %s: %w", url, unwrapLoad(err))
+	c := &compiled{}
+	c.schema, c.err = v.compiler.Compile(url)
+	if c.err != nil {
+		c.err = fmt.Errorf("compile %s: %w", url, unwrapLoad(c.err))
+	} else if !v.plain {
+		c.fast = fastGraph(c.schema)
 	}
-	v.compiled.Store(url, &compiled{s, err})
-	return s, err
+	v.compiled.Store(url, c)
+	return c
 }
 
 // unwrapLoad surfaces the resolver's error from jsonschema's wrapping.
@@ -153,16 +177,33 @@ func (v *Validator) validateValue(name string, inst any) ([]Issue, error) {
 
 // check validates inst against the schema at url.
 func (v *Validator) check(name, url string, inst any) ([]Issue, error) {
-	s, err := v.schema(url)
-	if err != nil {
-		return nil, err
+	c := v.compile(url)
+	if c.err != nil {
+		return nil, c.err
 	}
-	err = s.Validate(inst)
+	if c.fast != nil {
+		typ, _ := docType(inst)
+		if c.fastFor(typ).Validate(inst) == nil {
+			return nil, nil
+		}
+	}
+	// Invalid (or no fast path): the original schema reports why.
+	err := c.schema.Validate(inst)
 	var ve *jsonschema.ValidationError
 	if errors.As(err, &ve) {
 		return leaves(name, url, ve, nil, map[Issue]bool{}), nil
 	}
 	return nil, err
+}
+
+// docType returns the "type" member of a JSON object.
+func docType(inst any) (string, bool) {
+	obj, ok := inst.(map[string]any)
+	if !ok {
+		return "", false
+	}
+	t, ok := obj["type"].(string)
+	return t, ok
 }
 
 // Core schema paths by STAC type.
@@ -229,11 +270,6 @@ func pointer(tokens []string) string {
 		pointerEscaper.WriteString(&b, t)
 	}
 	return b.String()
-}
-
-// parseJSON decodes one JSON value keeping numbers exact, as jsonschema wants.
-func parseJSON(b []byte) (any, error) {
-	return jsonschema.UnmarshalJSON(bytes.NewReader(b))
 }
 
 // ecmaRegexp plugs regexp2 in ECMAScript mode into jsonschema: the official
