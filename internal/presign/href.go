@@ -1,0 +1,180 @@
+package presign
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+)
+
+// ErrNotAllowed is wrapped by errors for hrefs that are well-formed but not
+// on the managed storage (other host, other bucket).
+var ErrNotAllowed = errors.New("href not on the managed storage")
+
+// ErrInvalid is wrapped by errors for malformed or dangerous hrefs.
+var ErrInvalid = errors.New("invalid href")
+
+// Object is an S3 object addressed by an href.
+type Object struct {
+	Bucket    string
+	Key       string
+	VersionID string
+}
+
+func (o Object) String() string { return o.Bucket + "/" + o.Key }
+
+// Storage describes the S3 endpoint whose objects may be signed.
+type Storage struct {
+	// Endpoint is the storage's base URL, e.g. https://s3.example.org.
+	Endpoint *url.URL
+	// Aliases are other base URLs that address the same storage (a public
+	// name, a CDN); hrefs on them are accepted and signed for Endpoint.
+	Aliases []*url.URL
+	// Buckets that may be signed; empty means none (deny by default).
+	Buckets []string
+	// PathStyle makes signed URLs path-style (https://endpoint/bucket/key);
+	// otherwise they are virtual-host style (https://bucket.endpoint/key).
+	PathStyle bool
+	Region    string
+}
+
+// maxHrefLen bounds an href (S3 keys are at most 1024 bytes).
+const maxHrefLen = 4096
+
+// allowedQuery are the query parameters kept from an href; X-Amz-* are
+// dropped (re-signed), anything else is refused.
+var allowedQuery = map[string]bool{"versionId": true}
+
+// Parse checks that href addresses an object on the storage and returns it.
+func (s *Storage) Parse(href string) (Object, error) {
+	var o Object
+	if len(href) > maxHrefLen {
+		return o, fmt.Errorf("%w: longer than %d bytes", ErrInvalid, maxHrefLen)
+	}
+	for _, r := range href {
+		if r < 0x20 || r == 0x7f {
+			return o, fmt.Errorf("%w: control character", ErrInvalid)
+		}
+	}
+	u, err := url.Parse(href)
+	if err != nil {
+		return o, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if u.User != nil {
+		return o, fmt.Errorf("%w: userinfo is not allowed", ErrInvalid)
+	}
+	if u.Fragment != "" || strings.Contains(href, "#") {
+		return o, fmt.Errorf("%w: fragments are not allowed", ErrInvalid)
+	}
+	var rawKey string
+	switch u.Scheme {
+	case "s3":
+		if u.Host == "" {
+			return o, fmt.Errorf("%w: s3:// URI without a bucket", ErrInvalid)
+		}
+		o.Bucket, rawKey = u.Host, u.EscapedPath()
+	case "http", "https":
+		if o.Bucket, rawKey, err = s.split(u); err != nil {
+			return o, err
+		}
+	case "":
+		return o, fmt.Errorf("%w: not an absolute URL", ErrInvalid)
+	default:
+		return o, fmt.Errorf("%w: scheme %q is not allowed (http, https or s3)", ErrInvalid, u.Scheme)
+	}
+	if o.Key, err = canonicalKey(rawKey); err != nil {
+		return o, err
+	}
+	if !s.bucketAllowed(o.Bucket) {
+		return o, fmt.Errorf("%w: bucket %q", ErrNotAllowed, o.Bucket)
+	}
+	for name, vals := range u.Query() {
+		switch {
+		case strings.HasPrefix(strings.ToLower(name), "x-amz-"):
+			// a previous signature: dropped, the URL is signed afresh
+		case allowedQuery[name] && len(vals) == 1:
+			o.VersionID = vals[0]
+		default:
+			return o, fmt.Errorf("%w: query parameter %q is not allowed", ErrInvalid, name)
+		}
+	}
+	return o, nil
+}
+
+func (s *Storage) bucketAllowed(b string) bool {
+	for _, a := range s.Buckets {
+		if a == b {
+			return true
+		}
+	}
+	return false
+}
+
+// split recognises path-style and virtual-host URLs on the endpoint or an
+// alias and returns the bucket and the still-escaped key.
+func (s *Storage) split(u *url.URL) (bucket, rawKey string, err error) {
+	host := strings.ToLower(u.Host)
+	for _, base := range append([]*url.URL{s.Endpoint}, s.Aliases...) {
+		if base == nil || u.Scheme != base.Scheme {
+			continue
+		}
+		bhost := strings.ToLower(base.Host)
+		prefix := strings.TrimSuffix(base.EscapedPath(), "/")
+		path := u.EscapedPath()
+		if host == bhost && strings.HasPrefix(path, prefix+"/") {
+			rest := strings.TrimPrefix(path, prefix+"/")
+			bucket, rawKey, _ = strings.Cut(rest, "/")
+			if bucket == "" {
+				return "", "", fmt.Errorf("%w: no bucket in the path", ErrInvalid)
+			}
+			return bucket, "/" + rawKey, nil
+		}
+		if b, ok := strings.CutSuffix(host, "."+bhost); ok && prefix == "" && b != "" && !strings.Contains(b, ".") {
+			return b, path, nil
+		}
+	}
+	return "", "", fmt.Errorf("%w: host %q", ErrNotAllowed, u.Host)
+}
+
+// canonicalKey decodes an escaped path ("/a/b%20c") into a key, refusing
+// what could address another object than the one written.
+func canonicalKey(raw string) (string, error) {
+	raw = strings.TrimPrefix(raw, "/")
+	if raw == "" {
+		return "", fmt.Errorf("%w: no object key", ErrInvalid)
+	}
+	segs := strings.Split(raw, "/")
+	for i, seg := range segs {
+		if strings.Contains(strings.ToLower(seg), "%2f") || strings.Contains(strings.ToLower(seg), "%5c") {
+			return "", fmt.Errorf("%w: encoded slash in the key", ErrInvalid)
+		}
+		dec, err := url.PathUnescape(seg)
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		if !utf8.ValidString(dec) {
+			return "", fmt.Errorf("%w: key is not valid UTF-8", ErrInvalid)
+		}
+		if dec == "." || dec == ".." {
+			return "", fmt.Errorf("%w: %q segment in the key", ErrInvalid, dec)
+		}
+		if dec == "" && i != len(segs)-1 {
+			return "", fmt.Errorf("%w: empty segment in the key", ErrInvalid)
+		}
+		for _, r := range dec {
+			if r < 0x20 || r == 0x7f || r == '\\' {
+				return "", fmt.Errorf("%w: control character or backslash in the key", ErrInvalid)
+			}
+		}
+		segs[i] = dec
+	}
+	key := strings.Join(segs, "/")
+	if strings.HasSuffix(key, "/") {
+		return "", fmt.Errorf("%w: the key names a folder, not an object", ErrInvalid)
+	}
+	if len(key) > 1024 {
+		return "", fmt.Errorf("%w: key longer than 1024 bytes", ErrInvalid)
+	}
+	return key, nil
+}
