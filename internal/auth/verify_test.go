@@ -5,73 +5,31 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc/oidctest"
 	jose "github.com/go-jose/go-jose/v4"
+	"gitlab.com/eocat/eocat/internal/testenv"
 )
 
-// testIdP is go-oidc's in-process provider with swappable keys.
-type testIdP struct {
-	mu  sync.Mutex
-	srv *oidctest.Server
-	key *rsa.PrivateKey
-	kid string
-	url string
-}
+type testIdP = testenv.OIDCProvider
 
-func newTestIdP(t *testing.T) *testIdP {
-	t.Helper()
-	idp := &testIdP{srv: &oidctest.Server{Algorithms: []string{"RS256", "ES256"}}}
-	idp.rotate(t)
-	hs := httptest.NewServer(idp.srv)
-	t.Cleanup(hs.Close)
-	idp.url = hs.URL
-	idp.srv.SetIssuer(hs.URL)
-	return idp
-}
+func newTestIdP(t *testing.T) *testIdP { return testenv.StartOIDCProvider(t) }
 
-// rotate replaces the signing key (the old one is no longer published).
-func (p *testIdP) rotate(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.key, p.kid = key, fmt.Sprintf("k%d", time.Now().UnixNano())
-	p.srv.PublicKeys = []oidctest.PublicKey{{PublicKey: key.Public(), KeyID: p.kid, Algorithm: "RS256"}}
-}
-
-func (p *testIdP) token(t *testing.T, claims map[string]any) string {
-	t.Helper()
-	base := map[string]any{"iss": p.url, "sub": "alice", "aud": "signer", "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix()}
-	for k, v := range claims {
-		if v == nil {
-			delete(base, k)
-		} else {
-			base[k] = v
-		}
-	}
-	raw, _ := json.Marshal(base)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return oidctest.SignIDToken(p.key, p.kid, "RS256", string(raw))
+func token(t *testing.T, p *testIdP, claims map[string]any) string {
+	return p.Token(t, "alice", "signer", claims)
 }
 
 func verifier(t *testing.T, idp *testIdP) *Verifier {
 	t.Helper()
-	v, err := NewVerifier(Options{Issuers: []Issuer{{URL: idp.url}}, Audiences: []string{"signer", "other"}})
+	v, err := NewVerifier(Options{Issuers: []Issuer{{URL: idp.URL}}, Audiences: []string{"signer", "other"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,15 +39,15 @@ func verifier(t *testing.T, idp *testIdP) *Verifier {
 func TestVerifyAccepts(t *testing.T) {
 	idp := newTestIdP(t)
 	v := verifier(t, idp)
-	p, err := v.Verify(context.Background(), idp.token(t, map[string]any{"groups": []string{"s2"}, "aud": []string{"x", "other"}}))
+	p, err := v.Verify(context.Background(), token(t, idp, map[string]any{"groups": []string{"s2"}, "aud": []string{"x", "other"}}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Subject != "alice" || p.Issuer != idp.url || p.Claims["groups"].([]any)[0] != "s2" {
+	if p.Subject != "alice" || p.Issuer != idp.URL || p.Claims["groups"].([]any)[0] != "s2" {
 		t.Fatalf("%+v", p)
 	}
 	// Within the clock-skew leeway.
-	if _, err := v.Verify(context.Background(), idp.token(t, map[string]any{"exp": time.Now().Add(-10 * time.Second).Unix()})); err != nil {
+	if _, err := v.Verify(context.Background(), token(t, idp, map[string]any{"exp": time.Now().Add(-10 * time.Second).Unix()})); err != nil {
 		t.Fatalf("token expired 10 s ago refused: %v", err)
 	}
 }
@@ -97,13 +55,14 @@ func TestVerifyAccepts(t *testing.T) {
 func TestVerifyRejectionMatrix(t *testing.T) {
 	idp := newTestIdP(t)
 	v := verifier(t, idp)
-	good := idp.token(t, nil)
+	good := token(t, idp, nil)
 	parts := strings.Split(good, ".")
 	enc := func(v any) string { b, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(b) }
-	payload := map[string]any{"iss": idp.url, "sub": "alice", "aud": "signer", "exp": time.Now().Add(time.Hour).Unix()}
+	payload := map[string]any{"iss": idp.URL, "sub": "alice", "aud": "signer", "exp": time.Now().Add(time.Hour).Unix()}
 
 	// HMAC signed with the provider's public key as the secret.
-	pub, _ := x509.MarshalPKIXPublicKey(idp.key.Public())
+	key, _ := idp.Key()
+	pub, _ := x509.MarshalPKIXPublicKey(key.Public())
 	hs, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: pub}, nil)
 	hsJWS, _ := hs.Sign([]byte(enc(payload)))
 	hsTok, _ := hsJWS.CompactSerialize()
@@ -120,14 +79,14 @@ func TestVerifyRejectionMatrix(t *testing.T) {
 	}{
 		"empty":                     {"", "missing bearer token"},
 		"garbage":                   {"not-a-jwt", "malformed token"},
-		"expired":                   {idp.token(t, map[string]any{"exp": time.Now().Add(-5 * time.Minute).Unix()}), "token expired"},
-		"wrong audience":            {idp.token(t, map[string]any{"aud": "someone-else"}), "wrong audience"},
-		"untrusted issuer":          {idp.token(t, map[string]any{"iss": "https://evil.example.org"}), "untrusted issuer"},
+		"expired":                   {token(t, idp, map[string]any{"exp": time.Now().Add(-5 * time.Minute).Unix()}), "token expired"},
+		"wrong audience":            {token(t, idp, map[string]any{"aud": "someone-else"}), "wrong audience"},
+		"untrusted issuer":          {token(t, idp, map[string]any{"iss": "https://evil.example.org"}), "untrusted issuer"},
 		"alg none":                  {enc(map[string]any{"alg": "none", "typ": "JWT"}) + "." + enc(payload) + ".", "token rejected"},
 		"HS256 with the public key": {hsTok, "token rejected"},
 		"unknown kid":               {unknownKid, "token rejected"},
-		"tampered payload":          {parts[0] + "." + enc(map[string]any{"iss": idp.url, "sub": "admin", "aud": "signer", "exp": time.Now().Add(time.Hour).Unix()}) + "." + parts[2], "token rejected"},
-		"no sub":                    {idp.token(t, map[string]any{"sub": nil}), "token has no sub claim"},
+		"tampered payload":          {parts[0] + "." + enc(map[string]any{"iss": idp.URL, "sub": "admin", "aud": "signer", "exp": time.Now().Add(time.Hour).Unix()}) + "." + parts[2], "token rejected"},
+		"no sub":                    {token(t, idp, map[string]any{"sub": nil}), "token has no sub claim"},
 		"oversized":                 {strings.Repeat("a", MaxTokenSize+1), "token larger"},
 	} {
 		_, err := v.Verify(context.Background(), tc.token)
@@ -141,11 +100,11 @@ func TestVerifyRejectionMatrix(t *testing.T) {
 func TestKeyRotationIsPickedUp(t *testing.T) {
 	idp := newTestIdP(t)
 	v := verifier(t, idp)
-	if _, err := v.Verify(context.Background(), idp.token(t, nil)); err != nil {
+	if _, err := v.Verify(context.Background(), token(t, idp, nil)); err != nil {
 		t.Fatal(err)
 	}
-	idp.rotate(t)
-	if _, err := v.Verify(context.Background(), idp.token(t, nil)); err != nil {
+	idp.Rotate(t)
+	if _, err := v.Verify(context.Background(), token(t, idp, nil)); err != nil {
 		t.Fatalf("token signed with the new key: %v", err)
 	}
 }
@@ -157,7 +116,7 @@ func TestUnreachableIdPIsUnavailableNotInvalid(t *testing.T) {
 	dead.Close()
 	// A token from a trusted issuer whose discovery cannot be reached.
 	v, _ := NewVerifier(Options{Issuers: []Issuer{{URL: deadURL}}, Audiences: []string{"signer"}})
-	_, err := v.Verify(context.Background(), idp.token(t, map[string]any{"iss": deadURL}))
+	_, err := v.Verify(context.Background(), token(t, idp, map[string]any{"iss": deadURL}))
 	var ae *Error
 	if !errors.As(err, &ae) || !ae.Unavailable {
 		t.Fatalf("want Unavailable, got %v", err)

@@ -1,0 +1,350 @@
+package signer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"gitlab.com/eocat/eocat/internal/auth"
+	"gitlab.com/eocat/eocat/internal/presign"
+)
+
+func (s *Server) routes() {
+	s.handle("GET /sign", s.getSign)
+	s.handle("POST /sign", s.postSign)
+	s.handle("POST /sign_urls", s.dinamis(http.MethodGet))
+	s.handle("POST /sign_urls_put", s.dinamis(http.MethodPut))
+	s.handle("GET /api/sas/v1/sign", s.planetaryComputer)
+	s.handle("POST /sign/stac", s.signSTAC)
+	s.handle("GET /redirect", s.redirect) // also HEAD, signed as HEAD
+	s.handle("GET /openapi.json", s.openAPI)
+	s.handle("GET /healthz", func(w http.ResponseWriter, _ *http.Request) error {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return nil
+	})
+	s.handle("GET /readyz", s.ready)
+	s.handle("/", func(w http.ResponseWriter, r *http.Request) error {
+		return errorf(http.StatusNotFound, codeNotFound, "no route %s %s; see /openapi.json", r.Method, r.URL.Path)
+	})
+}
+
+// batch is one request's signing context: caller, credentials, method and
+// lifetime, shared by every href of the request.
+type batch struct {
+	s        *Server
+	p        *auth.Principal
+	creds    aws.Credentials
+	method   string
+	lifetime time.Duration
+	// passThrough leaves hrefs that are not on the managed storage unchanged
+	// (DINAMIS, Planetary Computer, STAC documents) instead of refusing them.
+	passThrough bool
+	expiry      time.Time
+	signed      int
+}
+
+func (s *Server) newBatch(r *http.Request, method string, lifetime time.Duration, passThrough bool) (*batch, error) {
+	p, err := s.principal(r)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := s.cfg.Credentials.Credentials(r.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	return &batch{s: s, p: p, creds: creds, method: method, lifetime: lifetime, passThrough: passThrough}, nil
+}
+
+// sign returns the presigned URL of href, or href itself when it is not on
+// the storage and the batch passes such hrefs through.
+func (b *batch) sign(ctx context.Context, href string) (string, error) {
+	o, err := b.s.cfg.Storage.Parse(href)
+	switch {
+	case errors.Is(err, presign.ErrNotAllowed) && b.passThrough:
+		return href, nil
+	case errors.Is(err, presign.ErrNotAllowed):
+		return "", errorf(http.StatusBadRequest, codeNotAllowed, "%s: %v", href, err)
+	case err != nil:
+		return "", errorf(http.StatusBadRequest, codeInvalidHref, "%s: %v", href, err)
+	}
+	if b.s.cfg.Mode == ModeStatic {
+		if ok, _ := b.s.cfg.Policy.Allowed(b.p.Claims, b.method, o.Bucket, o.Key); !ok {
+			return "", errorf(http.StatusForbidden, codeForbidden, "%s %s is not allowed for this user", b.method, href)
+		}
+	}
+	u, exp, err := b.s.signer.Sign(ctx, b.creds, b.method, o, b.lifetime)
+	if err != nil {
+		return "", err
+	}
+	if b.expiry.IsZero() || exp.Before(b.expiry) {
+		b.expiry = exp
+	}
+	b.signed++
+	b.s.log.Info("signed", "subject", b.p.Subject, "issuer", b.p.Issuer, "method", b.method,
+		"bucket", o.Bucket, "key", o.Key, "expiry", exp.Format(time.RFC3339), "mode", b.s.cfg.Mode,
+		"request_id", requestID(ctx))
+	return u, nil
+}
+
+// signAll signs hrefs (deduplicated) into a map keyed by the original href.
+func (b *batch) signAll(ctx context.Context, hrefs []string) (map[string]string, error) {
+	if len(hrefs) == 0 {
+		return nil, errorf(http.StatusBadRequest, codeBadRequest, "no href to sign")
+	}
+	if len(hrefs) > b.s.cfg.BatchLimit {
+		return nil, errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "%d hrefs in one request; the limit is %d", len(hrefs), b.s.cfg.BatchLimit)
+	}
+	out := make(map[string]string, len(hrefs))
+	for _, h := range hrefs {
+		if _, done := out[h]; done {
+			continue
+		}
+		u, err := b.sign(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		out[h] = u
+	}
+	return out, nil
+}
+
+// expiryString is the batch's earliest expiry, or when nothing was signed
+// the expiry a signed URL would have had.
+func (b *batch) expiryString() string {
+	if b.expiry.IsZero() {
+		return time.Now().UTC().Add(b.lifetime).Truncate(time.Second).Format(time.RFC3339)
+	}
+	return b.expiry.UTC().Format(time.RFC3339)
+}
+
+// lifetime parses a duration in seconds ("" means the default); longer than
+// the maximum is clamped (the response states the real expiry).
+func (s *Server) lifetime(raw string) (time.Duration, error) {
+	if raw == "" {
+		return s.cfg.DefaultLifetime, nil
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, errorf(http.StatusBadRequest, codeBadRequest, "duration %q: want a positive number of seconds", raw)
+	}
+	if n > int64(s.cfg.MaxLifetime/time.Second) {
+		return s.cfg.MaxLifetime, nil
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+func method(raw string) (string, error) {
+	switch raw {
+	case "", http.MethodGet:
+		return http.MethodGet, nil
+	case http.MethodHead, http.MethodPut:
+		return raw, nil
+	}
+	return "", errorf(http.StatusBadRequest, codeBadRequest, "method %q: want GET, HEAD or PUT", raw)
+}
+
+// decodeJSON reads a JSON body of at most limit bytes into v.
+func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" && mt != "application/geo+json" {
+			return errorf(http.StatusUnsupportedMediaType, codeBadRequest, "Content-Type %q: want application/json", ct)
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return errorf(http.StatusBadRequest, codeBadRequest, "request body: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errorf(http.StatusBadRequest, codeBadRequest, "request body: trailing data after the JSON value")
+	}
+	return nil
+}
+
+// GET /sign?href=…[&method=…][&duration=…] → {"href", "expiry"}
+func (s *Server) getSign(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	href := q.Get("href")
+	if href == "" {
+		return errorf(http.StatusBadRequest, codeBadRequest, "missing href query parameter")
+	}
+	m, err := method(q.Get("method"))
+	if err != nil {
+		return err
+	}
+	d, err := s.lifetime(q.Get("duration"))
+	if err != nil {
+		return err
+	}
+	b, err := s.newBatch(r, m, d, false)
+	if err != nil {
+		return err
+	}
+	u, err := b.sign(r.Context(), href)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"href": u, "expiry": b.expiryString()})
+	return nil
+}
+
+// POST /sign {"hrefs": […], "method", "duration_seconds"} → {"hrefs": {orig: signed}, "expiry"}
+func (s *Server) postSign(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Hrefs    []string `json:"hrefs"`
+		Method   string   `json:"method"`
+		Duration *int64   `json:"duration_seconds"`
+	}
+	if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+		return err
+	}
+	m, err := method(req.Method)
+	if err != nil {
+		return err
+	}
+	d, err := s.lifetime(optInt(req.Duration))
+	if err != nil {
+		return err
+	}
+	b, err := s.newBatch(r, m, d, false)
+	if err != nil {
+		return err
+	}
+	out, err := b.signAll(r.Context(), req.Hrefs)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"hrefs": out, "expiry": b.expiryString()})
+	return nil
+}
+
+func optInt(p *int64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+// POST /sign_urls and /sign_urls_put (DINAMIS): URLs as repeated ?urls=
+// parameters or a JSON body {"urls": […], "duration_seconds": N}.
+func (s *Server) dinamis(m string) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		q := r.URL.Query()
+		urls := q["urls"]
+		duration := q.Get("duration_seconds")
+		if len(urls) == 0 && r.ContentLength != 0 {
+			var req struct {
+				URLs     []string `json:"urls"`
+				Duration *int64   `json:"duration_seconds"`
+			}
+			if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+				return err
+			}
+			urls = req.URLs
+			if req.Duration != nil {
+				duration = optInt(req.Duration)
+			}
+		}
+		d, err := s.lifetime(duration)
+		if err != nil {
+			return err
+		}
+		b, err := s.newBatch(r, m, d, true)
+		if err != nil {
+			return err
+		}
+		out, err := b.signAll(r.Context(), urls)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"hrefs": out, "expiry": b.expiryString()})
+		return nil
+	}
+}
+
+// GET /api/sas/v1/sign?href=… (Planetary Computer) → {"href", "msft:expiry"};
+// an href outside the storage comes back unchanged with a null expiry.
+func (s *Server) planetaryComputer(w http.ResponseWriter, r *http.Request) error {
+	href := r.URL.Query().Get("href")
+	if href == "" {
+		return errorf(http.StatusUnprocessableEntity, codeBadRequest, "missing href query parameter")
+	}
+	d, err := s.lifetime(r.URL.Query().Get("duration"))
+	if err != nil {
+		return err
+	}
+	b, err := s.newBatch(r, http.MethodGet, d, true)
+	if err != nil {
+		return err
+	}
+	u, err := b.sign(r.Context(), href)
+	if err != nil {
+		if ae := toAPIError(err); ae.code == codeInvalidHref {
+			ae.status = http.StatusUnprocessableEntity // what PC answers for an unparsable href
+		}
+		return err
+	}
+	var expiry any
+	if b.signed > 0 {
+		expiry = b.expiryString()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"href": u, "msft:expiry": expiry})
+	return nil
+}
+
+// GET|HEAD /redirect?href=… → 302 to the URL presigned for the same method.
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request) error {
+	href := r.URL.Query().Get("href")
+	if href == "" {
+		return errorf(http.StatusBadRequest, codeBadRequest, "missing href query parameter")
+	}
+	d, err := s.lifetime(r.URL.Query().Get("duration"))
+	if err != nil {
+		return err
+	}
+	b, err := s.newBatch(r, r.Method, d, false)
+	if err != nil {
+		return err
+	}
+	u, err := b.sign(r.Context(), href)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, u, http.StatusFound)
+	return nil
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	ok := true
+	if err := s.cfg.Verifier.Ready(ctx); err != nil {
+		checks["identity_provider"], ok = err.Error(), false
+	} else {
+		checks["identity_provider"] = "ok"
+	}
+	if s.cfg.StorageReady != nil {
+		if err := s.cfg.StorageReady(ctx); err != nil {
+			checks["storage"], ok = err.Error(), false
+		} else {
+			checks["storage"] = "ok"
+		}
+	}
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, map[string]any{"ready": ok, "checks": checks})
+	return nil
+}

@@ -1,0 +1,247 @@
+package signer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"gitlab.com/eocat/eocat/internal/auth"
+	"gitlab.com/eocat/eocat/internal/policy"
+	"gitlab.com/eocat/eocat/internal/presign"
+	"golang.org/x/time/rate"
+)
+
+// Modes of authorisation.
+const (
+	ModeStatic = "static" // the signer's own credentials, after its policy
+	ModeSTS    = "sts"    // per-user STS credentials; the storage decides
+)
+
+// Verifier authenticates bearer tokens (implemented by *auth.Verifier).
+type Verifier interface {
+	Verify(ctx context.Context, raw string) (*auth.Principal, error)
+	Ready(ctx context.Context) error
+}
+
+// CredentialSource gives the credentials to sign with for a caller.
+type CredentialSource interface {
+	Credentials(ctx context.Context, p *auth.Principal) (aws.Credentials, error)
+}
+
+// Config is everything the API needs.
+type Config struct {
+	Mode            string
+	Storage         *presign.Storage
+	Verifier        Verifier
+	Policy          *policy.Policy // static mode
+	Credentials     CredentialSource
+	DefaultLifetime time.Duration // default 1 h
+	MaxLifetime     time.Duration // default 7 days (SigV4's limit)
+	BatchLimit      int           // hrefs per request; default 1000
+	MaxBodyBytes    int64         // default 1 MiB (4 MiB for /sign/stac)
+	CORSOrigins     []string      // exact origins, or "*"
+	RatePerSecond   float64       // per subject; 0 disables
+	RateBurst       int
+	TokenURL        string // IdP token endpoint, advertised in /openapi.json
+	Logger          *slog.Logger
+	// StorageReady checks that the storage answers (for /readyz).
+	StorageReady func(ctx context.Context) error
+}
+
+// Server is the signer's HTTP API.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	signer *presign.Signer
+	mux    *http.ServeMux
+	limits *limiters
+}
+
+// New checks the configuration and returns the API.
+func New(cfg Config) (*Server, error) {
+	var errs []error
+	switch cfg.Mode {
+	case ModeStatic:
+		if cfg.Policy == nil {
+			errs = append(errs, errors.New("static mode needs a policy (deny by default)"))
+		}
+	case ModeSTS:
+	default:
+		errs = append(errs, fmt.Errorf("mode %q: want static or sts", cfg.Mode))
+	}
+	if cfg.Storage == nil || cfg.Storage.Endpoint == nil {
+		errs = append(errs, errors.New("no storage endpoint"))
+	}
+	if cfg.Verifier == nil {
+		errs = append(errs, errors.New("no token verifier"))
+	}
+	if cfg.Credentials == nil {
+		errs = append(errs, errors.New("no storage credentials"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if cfg.DefaultLifetime <= 0 {
+		cfg.DefaultLifetime = time.Hour
+	}
+	if cfg.MaxLifetime <= 0 || cfg.MaxLifetime > presign.MaxLifetime {
+		cfg.MaxLifetime = presign.MaxLifetime
+	}
+	cfg.DefaultLifetime = min(cfg.DefaultLifetime, cfg.MaxLifetime)
+	if cfg.BatchLimit <= 0 {
+		cfg.BatchLimit = 1000
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, signer: presign.NewSigner(cfg.Storage), mux: http.NewServeMux()}
+	if cfg.RatePerSecond > 0 {
+		s.limits = newLimiters(rate.Limit(cfg.RatePerSecond), max(cfg.RateBurst, 1))
+	}
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP runs the middleware chain.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get("X-Request-Id")
+	if id == "" || len(id) > 64 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	w.Header().Set("X-Request-Id", id)
+	r = r.WithContext(context.WithValue(r.Context(), ctxRequestID{}, id))
+	if s.cors(w, r) {
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+type ctxRequestID struct{}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(ctxRequestID{}).(string)
+	return id
+}
+
+// handler adapts a handler returning an error to the error mapper.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(pattern string, h handler) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// cors answers preflights and sets the allow headers for configured origins.
+// It reports whether the request was fully answered.
+func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || len(s.cfg.CORSOrigins) == 0 {
+		return false
+	}
+	allowed := slices.Contains(s.cfg.CORSOrigins, "*") || slices.Contains(s.cfg.CORSOrigins, origin)
+	if !allowed {
+		return false
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Expose-Headers", "Retry-After, X-Request-Id")
+	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, access-key, secret-key, dinamis-access-key, dinamis-secret-key")
+		h.Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+		return true
+	}
+	return false
+}
+
+// principal authenticates the request and applies the rate limit.
+func (s *Server) principal(r *http.Request) (*auth.Principal, error) {
+	raw, ok := bearer(r)
+	if !ok {
+		return nil, &auth.Error{Reason: "missing bearer token (Authorization: Bearer <token>)"}
+	}
+	p, err := s.cfg.Verifier.Verify(r.Context(), raw)
+	if err != nil {
+		return nil, err
+	}
+	if s.limits != nil {
+		if wait := s.limits.take(p.Issuer + "|" + p.Subject); wait > 0 {
+			return nil, &apiError{status: http.StatusTooManyRequests, code: codeTooMany, detail: "rate limit exceeded; retry after the delay in Retry-After", retryAfter: wait}
+		}
+	}
+	return p, nil
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+// limiters is a per-subject token bucket, forgetting idle subjects.
+type limiters struct {
+	mu    sync.Mutex
+	limit rate.Limit
+	burst int
+	m     map[string]*limiterEntry
+	sweep time.Time
+}
+
+type limiterEntry struct {
+	l    *rate.Limiter
+	seen time.Time
+}
+
+func newLimiters(l rate.Limit, burst int) *limiters {
+	return &limiters{limit: l, burst: burst, m: map[string]*limiterEntry{}}
+}
+
+// take consumes one token and returns how long to wait when none is left.
+func (l *limiters) take(key string) time.Duration {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.sweep) > time.Minute {
+		for k, e := range l.m {
+			if now.Sub(e.seen) > 10*time.Minute {
+				delete(l.m, k)
+			}
+		}
+		l.sweep = now
+	}
+	e := l.m[key]
+	if e == nil {
+		e = &limiterEntry{l: rate.NewLimiter(l.limit, l.burst)}
+		l.m[key] = e
+	}
+	e.seen = now
+	res := e.l.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return d
+	}
+	return 0
+}

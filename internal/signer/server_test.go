@@ -1,0 +1,327 @@
+package signer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"gitlab.com/eocat/eocat/internal/auth"
+	"gitlab.com/eocat/eocat/internal/policy"
+	"gitlab.com/eocat/eocat/internal/presign"
+	"gitlab.com/eocat/eocat/internal/testenv"
+)
+
+const testPolicy = `
+rules:
+  - name: read-eodata
+    allow: [GET, HEAD]
+    resources: ["eodata/public/*", "eodata/users/${jwt:sub}/*"]
+  - name: upload-own
+    allow: [PUT]
+    resources: ["eodata/users/${jwt:sub}/*"]
+`
+
+// syncBuffer collects log output written from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type env struct {
+	t    *testing.T
+	s3   *testenv.S3Server
+	idp  *testenv.OIDCProvider
+	api  *httptest.Server
+	logs *syncBuffer
+}
+
+func newEnv(t *testing.T, mutate func(*Config)) *env {
+	t.Helper()
+	e := &env{t: t, s3: testenv.StartVersityGW(t), idp: testenv.StartOIDCProvider(t), logs: &syncBuffer{}}
+	e.s3.CreateBucket(t, "eodata")
+	for key, body := range map[string]string{
+		"public/S2/B02.tif":    "blue band",
+		"users/alice/mine.tif": "alice's",
+		"users/bob/his.tif":    "bob's",
+	} {
+		if _, err := e.s3.Client(t).PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("eodata"), Key: aws.String(key), Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ep, _ := url.Parse(e.s3.Endpoint)
+	pol, err := policy.Parse([]byte(testPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(auth.Options{Issuers: []auth.Issuer{{URL: e.idp.URL}}, Audiences: []string{"signer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{
+		Mode:        ModeStatic,
+		Storage:     &presign.Storage{Endpoint: ep, Buckets: []string{"eodata"}, PathStyle: true, Region: e.s3.Region},
+		Verifier:    v,
+		Policy:      pol,
+		Credentials: presign.NewStatic(credentials.NewStaticCredentialsProvider(e.s3.AccessKey, e.s3.SecretKey, "")),
+		TokenURL:    e.idp.URL + "/token",
+		CORSOrigins: []string{"https://browser.example.org"},
+		Logger:      slog.New(slog.NewJSONHandler(e.logs, nil)),
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.api = httptest.NewServer(srv)
+	t.Cleanup(e.api.Close)
+	return e
+}
+
+func (e *env) obj(key string) string { return e.s3.Endpoint + "/eodata/" + key }
+
+// call sends a request to the signer as sub (no token when sub is "").
+func (e *env) call(method, path, sub string, body any) (*http.Response, map[string]any) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		rd = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, e.api.URL+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if sub != "" {
+		req.Header.Set("Authorization", "Bearer "+e.idp.Token(e.t, sub, "signer", nil))
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	data, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(data, &out)
+	return resp, out
+}
+
+func fetch(t *testing.T, method, u string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func q(v string) string { return url.QueryEscape(v) }
+
+func TestSignEndpoints(t *testing.T) {
+	e := newEnv(t, nil)
+
+	resp, out := e.call("GET", "/sign?href="+q(e.obj("public/S2/B02.tif"))+"&duration=600", "alice", nil)
+	if resp.StatusCode != 200 || len(out) != 2 {
+		t.Fatalf("GET /sign: %d %v", resp.StatusCode, out)
+	}
+	if code, body := fetch(t, "GET", out["href"].(string)); code != 200 || body != "blue band" {
+		t.Fatalf("signed URL: %d %q", code, body)
+	}
+	exp, err := time.Parse(time.RFC3339, out["expiry"].(string))
+	if err != nil || time.Until(exp) > 10*time.Minute || time.Until(exp) < 9*time.Minute {
+		t.Fatalf("expiry %v %v", out["expiry"], err)
+	}
+
+	hrefs := []string{e.obj("public/S2/B02.tif"), e.obj("users/alice/mine.tif")}
+	resp, out = e.call("POST", "/sign", "alice", map[string]any{"hrefs": hrefs, "duration_seconds": 60})
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST /sign: %d %v", resp.StatusCode, out)
+	}
+	signed := out["hrefs"].(map[string]any)
+	if len(signed) != 2 || out["expiry"] == nil {
+		t.Fatalf("POST /sign: %v", out)
+	}
+	if code, body := fetch(t, "GET", signed[hrefs[1]].(string)); code != 200 || body != "alice's" {
+		t.Fatalf("%d %q", code, body)
+	}
+
+	// A tampered URL is refused by the storage, not by us.
+	if code, _ := fetch(t, "GET", strings.Replace(signed[hrefs[1]].(string), "alice", "bob", 1)); code != http.StatusForbidden {
+		t.Fatalf("tampered URL: %d", code)
+	}
+
+	// DINAMIS: query form and JSON form; foreign hrefs pass through.
+	foreign := "https://other.example.org/x.tif"
+	resp, out = e.call("POST", "/sign_urls?urls="+q(hrefs[0])+"&urls="+q(foreign)+"&duration_seconds=120", "alice", nil)
+	if resp.StatusCode != 200 || out["hrefs"].(map[string]any)[foreign] != foreign || out["expiry"] == nil {
+		t.Fatalf("DINAMIS query form: %d %v", resp.StatusCode, out)
+	}
+	resp, out = e.call("POST", "/sign_urls", "alice", map[string]any{"urls": []string{hrefs[0], foreign}, "duration_seconds": 120})
+	if resp.StatusCode != 200 || len(out["hrefs"].(map[string]any)) != 2 {
+		t.Fatalf("DINAMIS JSON form: %d %v", resp.StatusCode, out)
+	}
+	resp, out = e.call("POST", "/sign_urls_put", "alice", map[string]any{"urls": []string{e.obj("users/alice/new.txt")}})
+	put := out["hrefs"].(map[string]any)[e.obj("users/alice/new.txt")].(string)
+	req, _ := http.NewRequest("PUT", put, strings.NewReader("uploaded"))
+	if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != 200 {
+		t.Fatalf("PUT with a signed URL: %v %v", r, err)
+	}
+
+	// Planetary Computer shape.
+	resp, out = e.call("GET", "/api/sas/v1/sign?href="+q(hrefs[0]), "alice", nil)
+	if resp.StatusCode != 200 || out["msft:expiry"] == nil || len(out) != 2 {
+		t.Fatalf("PC: %d %v", resp.StatusCode, out)
+	}
+	resp, out = e.call("GET", "/api/sas/v1/sign?href="+q(foreign), "alice", nil)
+	if v, ok := out["msft:expiry"]; resp.StatusCode != 200 || out["href"] != foreign || !ok || v != nil {
+		t.Fatalf("PC foreign href: %d %v", resp.StatusCode, out)
+	}
+
+	// Redirect for curl -L and GDAL, HEAD signed as HEAD.
+	resp, _ = e.call("GET", "/redirect?href="+q(hrefs[0]), "alice", nil)
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("redirect: %d", resp.StatusCode)
+	}
+	if code, body := fetch(t, "GET", resp.Header.Get("Location")); code != 200 || body != "blue band" {
+		t.Fatalf("redirect target: %d", code)
+	}
+	resp, _ = e.call("HEAD", "/redirect?href="+q(hrefs[0]), "alice", nil)
+	if code, _ := fetch(t, "HEAD", resp.Header.Get("Location")); resp.StatusCode != http.StatusFound || code != 200 {
+		t.Fatalf("HEAD redirect: %d, target %d", resp.StatusCode, code)
+	}
+
+	// A whole STAC item: storage hrefs signed, others untouched.
+	item := map[string]any{"type": "Feature", "stac_version": "1.1.0", "id": "x", "properties": map[string]any{"eo:cloud_cover": 12.5},
+		"assets": map[string]any{"B02": map[string]any{"href": hrefs[0]}, "doc": map[string]any{"href": foreign}}}
+	resp, out = e.call("POST", "/sign/stac", "alice", item)
+	assets := out["assets"].(map[string]any)
+	if resp.StatusCode != 200 || assets["doc"].(map[string]any)["href"] != foreign || out["expiry"] == nil {
+		t.Fatalf("STAC: %d %v", resp.StatusCode, out)
+	}
+	if code, _ := fetch(t, "GET", assets["B02"].(map[string]any)["href"].(string)); code != 200 {
+		t.Fatalf("STAC asset: %d", code)
+	}
+
+	// The audit log names the object, never the token or the signature.
+	logs := e.logs.String()
+	if !strings.Contains(logs, `"key":"users/alice/mine.tif"`) || !strings.Contains(logs, `"subject":"alice"`) {
+		t.Errorf("audit log lacks the signing:\n%s", logs)
+	}
+	if strings.Contains(logs, "X-Amz-Signature") || strings.Contains(logs, "eyJ") {
+		t.Errorf("audit log leaks a signature or a token:\n%s", logs)
+	}
+}
+
+func TestErrorsAndLimits(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.BatchLimit = 3; c.MaxBodyBytes = 2048; c.RatePerSecond = 1; c.RateBurst = 30 })
+	check := func(name string, resp *http.Response, out map[string]any, status int, code string) {
+		t.Helper()
+		if resp.StatusCode != status || out["error"] != code || out["detail"] == "" {
+			t.Errorf("%s: %d %v, want %d %s", name, resp.StatusCode, out, status, code)
+		}
+	}
+	resp, out := e.call("GET", "/sign?href="+q(e.obj("public/S2/B02.tif")), "", nil)
+	check("no token", resp, out, 401, codeInvalidToken)
+	if !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), `Bearer error="invalid_token"`) {
+		t.Errorf("WWW-Authenticate %q", resp.Header.Get("WWW-Authenticate"))
+	}
+	resp, out = e.call("GET", "/sign?href="+q("https://evil.example.org/eodata/x"), "alice", nil)
+	check("foreign href", resp, out, 400, codeNotAllowed)
+	resp, out = e.call("GET", "/sign?href="+q(e.s3.Endpoint+"/eodata/users/alice/../bob/his.tif"), "alice", nil)
+	check("dot segments", resp, out, 400, codeInvalidHref)
+	resp, out = e.call("GET", "/sign?href="+q(e.obj("users/bob/his.tif")), "alice", nil)
+	check("policy denial", resp, out, 403, codeForbidden)
+	if !strings.Contains(out["detail"].(string), "users/bob/his.tif") || strings.Contains(out["detail"].(string), "read-eodata") {
+		t.Errorf("a denial names the href, never the policy: %v", out["detail"])
+	}
+	resp, out = e.call("GET", "/sign?href="+q(e.obj("public/S2/B02.tif"))+"&method=DELETE", "alice", nil)
+	check("bad method", resp, out, 400, codeBadRequest)
+	resp, out = e.call("GET", "/sign?href="+q(e.obj("public/S2/B02.tif"))+"&duration=soon", "alice", nil)
+	check("bad duration", resp, out, 400, codeBadRequest)
+	resp, out = e.call("POST", "/sign", "alice", map[string]any{"hrefs": []string{"a", "b", "c", "d"}})
+	check("batch limit", resp, out, 413, codeTooLarge)
+	resp, out = e.call("POST", "/sign", "alice", map[string]any{"hrefs": []string{strings.Repeat("x", 3000)}})
+	check("body limit", resp, out, 413, codeTooLarge)
+	resp, out = e.call("POST", "/sign", "alice", map[string]any{"hrefs": "not-a-list"})
+	check("bad body", resp, out, 400, codeBadRequest)
+	resp, out = e.call("GET", "/nope", "alice", nil)
+	check("unknown route", resp, out, 404, codeNotFound)
+
+	// Per-subject rate limit: bob exhausts his burst, alice is unaffected.
+	var last *http.Response
+	for range 40 {
+		last, out = e.call("GET", "/sign?href="+q(e.obj("public/S2/B02.tif")), "bob", nil)
+		if last.StatusCode == http.StatusTooManyRequests {
+			break
+		}
+	}
+	check("rate limit", last, out, 429, codeTooMany)
+	if last.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	if resp, _ := e.call("GET", "/sign?href="+q(e.obj("public/S2/B02.tif")), "alice", nil); resp.StatusCode != 200 {
+		t.Errorf("alice limited by bob's traffic: %d", resp.StatusCode)
+	}
+}
+
+func TestOpenAPICORSAndProbes(t *testing.T) {
+	e := newEnv(t, nil)
+	resp, out := e.call("GET", "/openapi.json", "", nil)
+	flows := out["components"].(map[string]any)["securitySchemes"].(map[string]any)["OAuth2PasswordBearer"].(map[string]any)["flows"].(map[string]any)
+	if resp.StatusCode != 200 || out["openapi"] != "3.0.3" || flows["password"].(map[string]any)["tokenUrl"] != e.idp.URL+"/token" {
+		t.Fatalf("openapi: %d %v", resp.StatusCode, flows)
+	}
+	for _, p := range []string{"/sign", "/sign_urls", "/sign_urls_put", "/api/sas/v1/sign", "/sign/stac", "/redirect"} {
+		if out["paths"].(map[string]any)[p] == nil {
+			t.Errorf("openapi lacks %s", p)
+		}
+	}
+	req, _ := http.NewRequest("OPTIONS", e.api.URL+"/sign", nil)
+	req.Header.Set("Origin", "https://browser.example.org")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	r, err := http.DefaultClient.Do(req)
+	if err != nil || r.StatusCode != 204 || r.Header.Get("Access-Control-Allow-Origin") != "https://browser.example.org" ||
+		!strings.Contains(r.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Fatalf("preflight: %v %v", r, err)
+	}
+	req.Header.Set("Origin", "https://evil.example.org")
+	r, _ = http.DefaultClient.Do(req)
+	if r.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatal("CORS granted to an unknown origin")
+	}
+	if resp, out := e.call("GET", "/readyz", "", nil); resp.StatusCode != 200 || out["ready"] != true {
+		t.Fatalf("readyz: %d %v", resp.StatusCode, out)
+	}
+	if resp, _ := e.call("GET", "/healthz", "", nil); resp.StatusCode != 200 {
+		t.Fatal("healthz")
+	}
+}
