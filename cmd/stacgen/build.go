@@ -127,6 +127,7 @@ func build(ctx context.Context, log *slog.Logger, cfg *config.Config, o buildOpt
 		Concurrency:      o.concurrency,
 		BaseURL:          o.baseURL,
 		Previous:         prev,
+		KeepState:        o.incremental,
 		SkipInvalidItems: o.skipInvalid,
 		Logger:           log,
 		Progress:         prog,

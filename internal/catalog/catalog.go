@@ -33,6 +33,9 @@ type Options struct {
 	BaseURL string
 	// Previous is the state of the last build (incremental mode), or nil.
 	Previous *State
+	// KeepState makes Result.State describe this build (for the next
+	// incremental one); without it nothing per object is kept in memory.
+	KeepState bool
 	// Check validates each encoded document; a non-nil error makes the
 	// document's item (or the build) fail.
 	Check func(rel string, doc []byte) error
@@ -260,7 +263,7 @@ func (b *builder) collection(ctx context.Context, c *config.Collection, src sour
 	b.stateMu.Unlock()
 
 	ib := &itemBuilder{b: b, c: c, src: src, prev: prev, cur: cur}
-	summaries := make([]*itemSummary, len(groups))
+	agg := newAggregate()
 	errs := make([]*ItemError, len(groups))
 	var warnMu sync.Mutex
 	var warnings []string
@@ -271,12 +274,14 @@ func (b *builder) collection(ctx context.Context, c *config.Collection, src sour
 		go func() {
 			defer wg.Done()
 			for i := range work {
+				id := groups[i].id
 				s, w, err := ib.build(ctx, groups[i])
+				groups[i] = nil // the objects are no longer needed
 				if err != nil {
-					errs[i] = &ItemError{Collection: c.ID, Item: groups[i].id, Err: err}
+					errs[i] = &ItemError{Collection: c.ID, Item: id, Err: err}
 					continue
 				}
-				summaries[i] = s
+				agg.add(s)
 				b.opts.Progress.Items.Add(1)
 				if len(w) > 0 {
 					warnMu.Lock()
@@ -300,21 +305,18 @@ feed:
 		return nil, err
 	}
 	res := &collectionResult{objects: n, failed: dupErrs}
-	var ok []*itemSummary
-	for i, e := range errs {
+	for _, e := range errs {
 		if e != nil {
 			if errors.Is(e.Err, context.Canceled) {
 				return nil, e.Err
 			}
 			res.failed = append(res.failed, e)
-			continue
 		}
-		ok = append(ok, summaries[i])
 	}
 	sort.Strings(warnings)
 	res.warnings = warnings
-	res.items = len(ok)
-	coll := b.buildCollection(c, ok)
+	res.items = len(agg.links)
+	coll := b.buildCollection(c, agg)
 	if err := b.emit(c.ID+"/collection.json", coll); err != nil {
 		return nil, fmt.Errorf("collection.json: %w", err)
 	}

@@ -219,7 +219,7 @@ func TestBuildIsDeterministic(t *testing.T) {
 
 func TestIncrementalReusesUnchangedObjects(t *testing.T) {
 	cfg, srcs := quickstart(t)
-	first, err := Build(context.Background(), cfg, srcs, newMemSink(), Options{})
+	first, err := Build(context.Background(), cfg, srcs, newMemSink(), Options{KeepState: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,13 +293,24 @@ func copyFile(t *testing.T, from, to string) {
 }
 
 func TestSpatialUnionAcrossAntimeridian(t *testing.T) {
-	items := []*itemSummary{{bbox: []float64{178, -18, -179, -16}}, {bbox: []float64{170, -20, 175, -19}}}
-	got := spatialUnion(items)
+	union := func(bboxes ...[]float64) []float64 {
+		a := newAggregate()
+		for _, bb := range bboxes {
+			a.add(&itemSummary{bbox: bb})
+		}
+		return a.spatialUnion()
+	}
+	got := union([]float64{178, -18, -179, -16}, []float64{170, -20, 175, -19})
 	if got[0] != 170 || got[2] != -179 || got[1] != -20 || got[3] != -16 {
 		t.Fatalf("union %v", got)
 	}
-	items = []*itemSummary{{bbox: []float64{2, 43, 4, 44}}, {bbox: []float64{-45, -20, -44, -19}}}
-	if got := spatialUnion(items); got[0] != -45 || got[2] != 4 {
+	if got := union([]float64{2, 43, 4, 44}, []float64{-45, -20, -44, -19}); got[0] != -45 || got[2] != 4 {
 		t.Fatalf("union %v", got)
+	}
+	// Order does not matter, overlapping spans merge.
+	a := union([]float64{0, 0, 10, 1}, []float64{5, 0, 20, 1}, []float64{30, 0, 40, 1})
+	b := union([]float64{30, 0, 40, 1}, []float64{5, 0, 20, 1}, []float64{0, 0, 10, 1})
+	if a[0] != 0 || a[2] != 40 || b[0] != 0 || b[2] != 40 {
+		t.Fatalf("%v %v", a, b)
 	}
 }

@@ -2,9 +2,12 @@ package catalog
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"gitlab.com/eocat/eocat/internal/config"
@@ -20,27 +23,105 @@ var notSummarised = map[string]bool{
 	"updated": true, "title": true, "description": true, "auth:schemes": true,
 }
 
-func (b *builder) buildCollection(c *config.Collection, items []*itemSummary) *stac.Collection {
+// aggregate accumulates what a collection needs from its items as they are
+// built (extents, summaries, item_assets, links), so that items themselves are
+// not kept in memory. Every result is independent of the order of add calls.
+type aggregate struct {
+	mu         sync.Mutex
+	links      []itemLink
+	spans      []span // merged longitude intervals of the item bboxes
+	south      float64
+	north      float64
+	start, end time.Time
+	nums       map[string][2]float64
+	strs       map[string]map[string]bool
+	skip       map[string]bool
+	assets     map[string]map[string]any // item_assets candidates
+}
+
+type itemLink struct{ id, title string }
+
+type span struct{ lo, hi float64 }
+
+func newAggregate() *aggregate {
+	return &aggregate{south: math.Inf(1), north: math.Inf(-1), nums: map[string][2]float64{},
+		strs: map[string]map[string]bool{}, skip: map[string]bool{}, assets: map[string]map[string]any{}}
+}
+
+// add folds one item in.
+func (a *aggregate) add(s *itemSummary) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.links = append(a.links, itemLink{s.id, s.title})
+	if bb := s.bbox; len(bb) == 4 {
+		a.south, a.north = math.Min(a.south, bb[1]), math.Max(a.north, bb[3])
+		if bb[0] <= bb[2] {
+			a.addSpan(span{bb[0], bb[2]})
+		} else {
+			a.addSpan(span{bb[0], 180})
+			a.addSpan(span{-180, bb[2]})
+		}
+	}
+	if a.start.IsZero() || s.start.Before(a.start) {
+		a.start = s.start
+	}
+	if a.end.IsZero() || s.end.After(a.end) {
+		a.end = s.end
+	}
+	a.addProps(s.props)
+	for key, asset := range s.assets {
+		fields := assetFields(asset)
+		cur, seen := a.assets[key]
+		if !seen {
+			a.assets[key] = fields
+			continue
+		}
+		for f, v := range cur {
+			if !reflect.DeepEqual(fields[f], v) {
+				delete(cur, f)
+			}
+		}
+	}
+}
+
+// addSpan inserts an interval, merging overlapping ones (the list stays
+// sorted and small: one entry per cluster of items).
+func (a *aggregate) addSpan(n span) {
+	out := a.spans[:0:0]
+	for _, sp := range a.spans {
+		if sp.hi < n.lo || sp.lo > n.hi {
+			out = append(out, sp)
+			continue
+		}
+		n = span{math.Min(n.lo, sp.lo), math.Max(n.hi, sp.hi)}
+	}
+	out = append(out, n)
+	sort.Slice(out, func(i, j int) bool { return out[i].lo < out[j].lo })
+	a.spans = out
+}
+
+func (b *builder) buildCollection(c *config.Collection, a *aggregate) *stac.Collection {
 	coll := &stac.Collection{
 		Type: "Collection", StacVersion: stac.Version, ID: c.ID, Title: c.Title,
 		Description: c.Description, Keywords: c.Keywords, License: c.License, Providers: c.Providers,
-		Extent:     stac.Extent{Spatial: stac.SpatialExtent{BBox: [][]float64{spatialUnion(items)}}, Temporal: temporal(items)},
-		Summaries:  summaries(items),
-		ItemAssets: itemAssets(items),
+		Extent:     stac.Extent{Spatial: stac.SpatialExtent{BBox: [][]float64{a.spatialUnion()}}, Temporal: a.temporal()},
+		Summaries:  a.summaries(),
+		ItemAssets: a.itemAssets(),
 		Links: []stac.Link{
 			{Rel: "root", Href: "../catalog.json", Type: stac.MediaJSON},
 			{Rel: "parent", Href: "../catalog.json", Type: stac.MediaJSON},
 		},
 	}
-	for _, it := range items {
+	sort.Slice(a.links, func(i, j int) bool { return a.links[i].id < a.links[j].id })
+	for _, it := range a.links {
 		coll.Links = append(coll.Links, stac.Link{Rel: "item", Href: "./" + it.id + "/" + it.id + ".json", Type: stac.MediaGeoJSON, Title: it.title})
 	}
 	if s := b.authSchemes(); s != nil {
 		coll.Extra = map[string]any{"auth:schemes": s}
 	}
 	coll.StacExtensions = extensions(mergeMaps(coll.Summaries, coll.Extra), nil)
-	for _, a := range coll.ItemAssets {
-		for _, e := range extensions(a, nil) {
+	for _, ia := range coll.ItemAssets {
+		for _, e := range extensions(ia, nil) {
 			coll.StacExtensions = appendUnique(coll.StacExtensions, e)
 		}
 	}
@@ -68,19 +149,10 @@ func appendUnique(list []string, s string) []string {
 }
 
 // temporal is the [earliest start, latest end] of the items.
-func temporal(items []*itemSummary) stac.TemporalExtent {
-	var lo, hi time.Time
-	for _, it := range items {
-		if lo.IsZero() || it.start.Before(lo) {
-			lo = it.start
-		}
-		if hi.IsZero() || it.end.After(hi) {
-			hi = it.end
-		}
-	}
+func (a *aggregate) temporal() stac.TemporalExtent {
 	iv := []*string{nil, nil}
-	if !lo.IsZero() {
-		s, e := formatTime(lo), formatTime(hi)
+	if !a.start.IsZero() {
+		s, e := formatTime(a.start), formatTime(a.end)
 		iv = []*string{&s, &e}
 	}
 	return stac.TemporalExtent{Interval: [][]*string{iv}}
@@ -88,34 +160,10 @@ func temporal(items []*itemSummary) stac.TemporalExtent {
 
 // spatialUnion is the smallest bbox holding every item bbox, crossing the
 // antimeridian (west > east) when that is smaller.
-func spatialUnion(items []*itemSummary) []float64 {
-	type span struct{ lo, hi float64 }
-	var spans []span
-	south, north := math.Inf(1), math.Inf(-1)
-	for _, it := range items {
-		bb := it.bbox
-		if len(bb) != 4 {
-			continue
-		}
-		south, north = math.Min(south, bb[1]), math.Max(north, bb[3])
-		if bb[0] <= bb[2] {
-			spans = append(spans, span{bb[0], bb[2]})
-		} else {
-			spans = append(spans, span{bb[0], 180}, span{-180, bb[2]})
-		}
-	}
-	if len(spans) == 0 {
+func (a *aggregate) spatialUnion() []float64 {
+	merged := a.spans
+	if len(merged) == 0 {
 		return []float64{-180, -90, 180, 90}
-	}
-	sort.Slice(spans, func(i, j int) bool { return spans[i].lo < spans[j].lo })
-	merged := []span{spans[0]}
-	for _, s := range spans[1:] {
-		last := &merged[len(merged)-1]
-		if s.lo <= last.hi {
-			last.hi = math.Max(last.hi, s.hi)
-		} else {
-			merged = append(merged, s)
-		}
 	}
 	// The largest gap between consecutive spans (on the circle) is left out.
 	gapLen := merged[0].lo + 360 - merged[len(merged)-1].hi // gap across ±180
@@ -125,66 +173,63 @@ func spatialUnion(items []*itemSummary) []float64 {
 			gapLen, west, east = g, merged[i].lo, merged[i-1].hi
 		}
 	}
-	return []float64{west, south, east, north}
+	return []float64{west, a.south, east, a.north}
 }
 
-// summaries: numbers → {minimum, maximum}; strings and string lists →
-// sorted distinct values (when few enough).
-func summaries(items []*itemSummary) map[string]any {
-	nums := map[string][2]float64{}
-	strs := map[string]map[string]bool{}
-	skip := map[string]bool{}
-	for _, it := range items {
-		for k, v := range it.props {
-			if notSummarised[k] || skip[k] {
+// addProps folds an item's properties into the summaries: numbers →
+// {minimum, maximum}; strings and string lists → distinct values.
+func (a *aggregate) addProps(props map[string]any) {
+	for k, v := range props {
+		if notSummarised[k] || a.skip[k] {
+			continue
+		}
+		switch t := v.(type) {
+		case float64, int, int64:
+			f := toFloat(t)
+			r, ok := a.nums[k]
+			if !ok {
+				r = [2]float64{f, f}
+			}
+			a.nums[k] = [2]float64{math.Min(r[0], f), math.Max(r[1], f)}
+		case string:
+			if _, err := time.Parse(time.RFC3339Nano, t); err == nil {
+				a.skip[k] = true // per-item timestamps say nothing as a list
 				continue
 			}
-			switch t := v.(type) {
-			case float64, int, int64:
-				f := toFloat(t)
-				r, ok := nums[k]
-				if !ok {
-					r = [2]float64{f, f}
+			addStr(a.strs, k, t)
+		case []any:
+			for _, e := range t {
+				if s, ok := e.(string); ok {
+					addStr(a.strs, k, s)
+				} else {
+					a.skip[k] = true
 				}
-				nums[k] = [2]float64{math.Min(r[0], f), math.Max(r[1], f)}
-			case string:
-				if _, err := time.Parse(time.RFC3339Nano, t); err == nil {
-					skip[k] = true // per-item timestamps say nothing as a list
-					continue
-				}
-				addStr(strs, k, t)
-			case []any:
-				for _, e := range t {
-					if s, ok := e.(string); ok {
-						addStr(strs, k, s)
-					} else {
-						skip[k] = true
-					}
-				}
-			default:
-				skip[k] = true
 			}
+		default:
+			a.skip[k] = true
+		}
+		if set := a.strs[k]; len(set) > maxSummaryValues {
+			a.skip[k] = true // too many distinct values to be a useful summary
+			delete(a.strs, k)
 		}
 	}
+}
+
+func (a *aggregate) summaries() map[string]any {
 	out := map[string]any{}
-	for k, r := range nums {
-		if !skip[k] && strs[k] == nil {
+	for k, r := range a.nums {
+		if !a.skip[k] && a.strs[k] == nil {
 			out[k] = map[string]any{"minimum": r[0], "maximum": r[1]}
 		}
 	}
-	for k, set := range strs {
-		if skip[k] || len(set) > maxSummaryValues {
+	for k, set := range a.strs {
+		if a.skip[k] {
 			continue
 		}
-		if _, isNum := nums[k]; isNum {
+		if _, isNum := a.nums[k]; isNum {
 			continue
 		}
-		vals := make([]string, 0, len(set))
-		for s := range set {
-			vals = append(vals, s)
-		}
-		sort.Strings(vals)
-		out[k] = vals
+		out[k] = slices.Sorted(maps.Keys(set))
 	}
 	if len(out) == 0 {
 		return nil
@@ -216,32 +261,17 @@ var itemAssetFields = []string{"type", "title", "description", "roles", "gsd", "
 
 // itemAssets describes each asset key with the fields equal in every item
 // that has it (item_assets needs at least two fields per key).
-func itemAssets(items []*itemSummary) map[string]map[string]any {
-	common := map[string]map[string]any{}
-	for _, it := range items {
-		for key, a := range it.assets {
-			fields := assetFields(a)
-			cur, seen := common[key]
-			if !seen {
-				common[key] = fields
-				continue
-			}
-			for f, v := range cur {
-				if !reflect.DeepEqual(fields[f], v) {
-					delete(cur, f)
-				}
-			}
+func (a *aggregate) itemAssets() map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for k, f := range a.assets {
+		if len(f) >= 2 {
+			out[k] = f
 		}
 	}
-	for k, f := range common {
-		if len(f) < 2 {
-			delete(common, k)
-		}
-	}
-	if len(common) == 0 {
+	if len(out) == 0 {
 		return nil
 	}
-	return common
+	return out
 }
 
 // assetFields returns the item_assets fields of an asset, normalised

@@ -245,6 +245,9 @@ func (ib *itemBuilder) meta(ctx context.Context, o source.Object, raster, sideca
 }
 
 func (ib *itemBuilder) store(key string, m *ObjectMeta) {
+	if !ib.b.opts.KeepState {
+		return
+	}
 	ib.b.stateMu.Lock()
 	ib.cur[key] = m
 	ib.b.stateMu.Unlock()

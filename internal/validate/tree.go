@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -38,8 +39,16 @@ type Report struct {
 type node struct {
 	url   *url.URL
 	name  string
-	obj   map[string]any
-	links []link // resolved child/item/parent/root links
+	obj   map[string]any // dropped once the node is validated and summarised
+	links []link         // resolved child/item/parent/root links
+
+	// What the extent checks need, kept after obj is dropped so that a
+	// large catalog is never held in memory whole.
+	typ        string
+	bbox       *box
+	times      map[string]time.Time // item datetime, start_datetime, end_datetime
+	extentBox  *box                 // collection: first spatial bbox
+	start, end *time.Time           // collection: first temporal interval
 }
 
 type link struct {
@@ -81,6 +90,10 @@ func Tree(ctx context.Context, v *Validator, root string, opts TreeOptions) (*Re
 	}
 	c.checkLinks(ctx)
 	c.checkExtents()
+	sort.SliceStable(c.issues, func(i, j int) bool {
+		a, b := c.issues[i], c.issues[j]
+		return a.File < b.File || a.File == b.File && a.Pointer < b.Pointer
+	})
 	return &Report{Documents: len(c.done), Issues: c.issues, Sources: v.Sources()}, nil
 }
 
@@ -116,12 +129,15 @@ func (c *crawler) crawl(ctx context.Context, root *url.URL) error {
 					return nil // reported by checkLinks on the linking document
 				}
 				nodes[i] = n
-				if c.opts.SkipSchemas {
-					return nil
+				if !c.opts.SkipSchemas {
+					is, err := c.v.validateValue(n.name, n.obj)
+					c.addIssues(is...)
+					if err != nil {
+						return err
+					}
 				}
-				is, err := c.v.validateValue(n.name, n.obj)
-				c.addIssues(is...)
-				return err
+				c.summarise(n)
+				return nil
 			})
 		}
 		if err := g.Wait(); err != nil {
@@ -243,24 +259,57 @@ func (c *crawler) checkLinks(ctx context.Context) {
 	}
 }
 
-// checkExtents checks items' bboxes against their geometry and collections'
-// extents against their items.
+// summarise runs the per-document checks and keeps only what the
+// collection checks need, then drops the parsed document.
+func (c *crawler) summarise(n *node) {
+	n.typ, _ = n.obj["type"].(string)
+	switch n.typ {
+	case "Feature":
+		if bb, ok := bbox2D(n.obj["bbox"]); ok {
+			n.bbox = &bb
+			c.checkItemBBox(n, bb)
+		}
+		props, _ := n.obj["properties"].(map[string]any)
+		for _, f := range []string{"datetime", "start_datetime", "end_datetime"} {
+			if t := parseTime(props[f]); t != nil {
+				if n.times == nil {
+					n.times = map[string]time.Time{}
+				}
+				n.times[f] = *t
+			}
+		}
+	case "Collection":
+		ext, _ := n.obj["extent"].(map[string]any)
+		spatial, _ := ext["spatial"].(map[string]any)
+		bboxes, _ := spatial["bbox"].([]any)
+		temporal, _ := ext["temporal"].(map[string]any)
+		intervals, _ := temporal["interval"].([]any)
+		if len(bboxes) > 0 {
+			if b, ok := bbox2D(bboxes[0]); ok {
+				n.extentBox = &b
+			}
+		}
+		if len(intervals) > 0 {
+			if iv, _ := intervals[0].([]any); len(iv) == 2 {
+				n.start, n.end = parseTime(iv[0]), parseTime(iv[1])
+			}
+		}
+	}
+	n.obj = nil
+}
+
+// checkExtents checks collections' extents against their items.
 func (c *crawler) checkExtents() {
-	tol := c.opts.Tolerance
 	for _, n := range c.done {
-		switch n.obj["type"] {
-		case "Feature":
-			c.checkItemBBox(n, tol)
-		case "Collection":
-			c.checkCollection(n, tol)
+		if n.typ == "Collection" {
+			c.checkCollection(n, c.opts.Tolerance)
 		}
 	}
 }
 
-func (c *crawler) checkItemBBox(n *node, tol float64) {
-	bb, ok := bbox2D(n.obj["bbox"])
+func (c *crawler) checkItemBBox(n *node, bb box) {
 	geom, _ := n.obj["geometry"].(map[string]any)
-	if !ok || geom == nil {
+	if geom == nil {
 		return
 	}
 	var pts [][2]float64
@@ -268,32 +317,16 @@ func (c *crawler) checkItemBBox(n *node, tol float64) {
 	if len(pts) == 0 {
 		return
 	}
+	tol := c.opts.Tolerance
 	env := envelope(pts, bb.crosses())
 	if !bb.contains(env, tol) || !env.contains(bb, tol) {
-		c.issues = append(c.issues, Issue{File: n.name, Consistency: true, Pointer: "/bbox",
+		c.addIssues(Issue{File: n.name, Consistency: true, Pointer: "/bbox",
 			Message: fmt.Sprintf("bbox %v is not the envelope of the geometry %v", bb, env)})
 	}
 }
 
 func (c *crawler) checkCollection(n *node, tol float64) {
-	ext, _ := n.obj["extent"].(map[string]any)
-	spatial, _ := ext["spatial"].(map[string]any)
-	bboxes, _ := spatial["bbox"].([]any)
-	temporal, _ := ext["temporal"].(map[string]any)
-	intervals, _ := temporal["interval"].([]any)
-	var cb *box
-	if len(bboxes) > 0 {
-		if b, ok := bbox2D(bboxes[0]); ok {
-			cb = &b
-		}
-	}
-	var start, end *time.Time
-	if len(intervals) > 0 {
-		iv, _ := intervals[0].([]any)
-		if len(iv) == 2 {
-			start, end = parseTime(iv[0]), parseTime(iv[1])
-		}
-	}
+	cb, start, end := n.extentBox, n.start, n.end
 	for _, l := range n.links {
 		if l.rel != "item" {
 			continue
@@ -304,14 +337,13 @@ func (c *crawler) checkCollection(n *node, tol float64) {
 		if it == nil {
 			continue
 		}
-		if ib, ok := bbox2D(it.obj["bbox"]); ok && cb != nil && !cb.contains(ib, tol) {
+		if it.bbox != nil && cb != nil && !cb.contains(*it.bbox, tol) {
 			c.issues = append(c.issues, Issue{File: n.name, Consistency: true, Pointer: "/extent/spatial/bbox/0",
-				Message: fmt.Sprintf("does not contain the bbox %v of item %s", ib, it.name)})
+				Message: fmt.Sprintf("does not contain the bbox %v of item %s", *it.bbox, it.name)})
 		}
-		props, _ := it.obj["properties"].(map[string]any)
 		for _, f := range []string{"datetime", "start_datetime", "end_datetime"} {
-			t := parseTime(props[f])
-			if t == nil || (start == nil || !t.Before(*start)) && (end == nil || !t.After(*end)) {
+			t, ok := it.times[f]
+			if !ok || (start == nil || !t.Before(*start)) && (end == nil || !t.After(*end)) {
 				continue
 			}
 			c.issues = append(c.issues, Issue{File: n.name, Consistency: true, Pointer: "/extent/temporal/interval/0",
