@@ -62,6 +62,16 @@ func toAPIError(err error) *apiError {
 	if errors.As(err, &mbe) {
 		return &apiError{status: http.StatusRequestEntityTooLarge, code: codeTooLarge, detail: fmt.Sprintf("request body larger than %d bytes", mbe.Limit), err: err}
 	}
+	if errors.Is(err, presign.ErrSTSRefused) {
+		return &apiError{status: http.StatusForbidden, code: codeStorageRefused, detail: "the storage refused credentials for this user", err: err}
+	}
+	var xe *auth.ExchangeError
+	if errors.As(err, &xe) {
+		if xe.Status >= 500 || xe.Status == 0 {
+			return &apiError{status: http.StatusServiceUnavailable, code: codeUnavailable, detail: "token exchange at the identity provider failed; retry later", err: err, retryAfter: 5 * time.Second}
+		}
+		return &apiError{status: http.StatusForbidden, code: codeForbidden, detail: "the identity provider refused to exchange this token", err: err}
+	}
 	if errors.Is(err, presign.ErrExpired) {
 		return &apiError{status: http.StatusServiceUnavailable, code: codeUnavailable, detail: "storage credentials expire too soon; retry", err: err, retryAfter: time.Second}
 	}

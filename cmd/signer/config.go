@@ -1,0 +1,253 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"gitlab.com/eocat/eocat/internal/presign"
+	"go.yaml.in/yaml/v3"
+)
+
+// duration reads "90s", "1h" or a plain number of seconds.
+type duration time.Duration
+
+func (d *duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := parseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = duration(v)
+	return nil
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: want seconds or a Go duration such as 1h30m", s)
+	}
+	return d, nil
+}
+
+// Config is the whole signer configuration (YAML keys = flag names).
+type Config struct {
+	Listen      string   `yaml:"listen"`
+	Issuers     []string `yaml:"issuers"`
+	Audiences   []string `yaml:"audiences"`
+	Mode        string   `yaml:"mode"`
+	Policy      string   `yaml:"policy"`
+	S3          S3Config `yaml:"s3"`
+	CORSOrigins []string `yaml:"cors_origins"`
+
+	DefaultDuration duration `yaml:"default_duration"`
+	MaxDuration     duration `yaml:"max_duration"`
+	BatchLimit      int      `yaml:"batch_limit"`
+	RateLimit       float64  `yaml:"rate_limit"`
+	RateBurst       int      `yaml:"rate_burst"`
+	TokenURL        string   `yaml:"token_url"`
+
+	STS      STSConfig      `yaml:"sts"`
+	Exchange ExchangeConfig `yaml:"exchange"`
+
+	LogFormat string `yaml:"log_format"`
+	LogLevel  string `yaml:"log_level"`
+}
+
+// S3Config is the managed storage.
+type S3Config struct {
+	Endpoint  string   `yaml:"endpoint"`
+	Region    string   `yaml:"region"`
+	PathStyle *bool    `yaml:"path_style"`
+	Buckets   []string `yaml:"buckets"`
+	Aliases   []string `yaml:"aliases"`
+}
+
+// STSConfig tunes per-user credentials (mode sts).
+type STSConfig struct {
+	RoleARN       string   `yaml:"role_arn"`
+	SessionPolicy string   `yaml:"session_policy"`
+	Duration      duration `yaml:"duration"`
+}
+
+// ExchangeConfig enables RFC 8693 token exchange before STS.
+type ExchangeConfig struct {
+	TokenURL           string            `yaml:"token_url"`
+	ClientID           string            `yaml:"client_id"`
+	ClientSecret       string            `yaml:"client_secret"`
+	Audience           string            `yaml:"audience"`
+	Scope              string            `yaml:"scope"`
+	SubjectTokenType   string            `yaml:"subject_token_type"`
+	RequestedTokenType string            `yaml:"requested_token_type"`
+	Params             map[string]string `yaml:"params"`
+}
+
+func defaults() Config {
+	return Config{
+		Listen: "127.0.0.1:8080", Mode: "static",
+		S3:              S3Config{Region: "us-east-1"},
+		DefaultDuration: duration(time.Hour), MaxDuration: duration(presign.MaxLifetime),
+		BatchLimit: 1000, RateLimit: 50, RateBurst: 200,
+		STS:       STSConfig{Duration: duration(time.Hour)},
+		LogFormat: "json", LogLevel: "info",
+	}
+}
+
+// load reads the YAML file (if any) over the defaults, then applies every
+// flag or SIGNER_* variable that was set.
+func load(c *cli.Context) (*Config, error) {
+	cfg := defaults()
+	if f := c.String("config"); f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(data)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil {
+			return nil, fmt.Errorf("config %s: %w", f, err)
+		}
+	}
+	str := func(name string, dst *string) {
+		if c.IsSet(name) {
+			*dst = c.String(name)
+		}
+	}
+	list := func(name string, dst *[]string) {
+		if c.IsSet(name) {
+			*dst = c.StringSlice(name)
+		}
+	}
+	var errs []error
+	dur := func(name string, dst *duration) {
+		if c.IsSet(name) {
+			d, err := parseDuration(c.String(name))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("--%s: %w", name, err))
+			}
+			*dst = duration(d)
+		}
+	}
+	str("listen", &cfg.Listen)
+	list("issuer", &cfg.Issuers)
+	list("audience", &cfg.Audiences)
+	str("mode", &cfg.Mode)
+	str("policy", &cfg.Policy)
+	str("s3-endpoint", &cfg.S3.Endpoint)
+	str("s3-region", &cfg.S3.Region)
+	if c.IsSet("s3-path-style") {
+		v := c.Bool("s3-path-style")
+		cfg.S3.PathStyle = &v
+	}
+	list("s3-bucket", &cfg.S3.Buckets)
+	list("s3-alias", &cfg.S3.Aliases)
+	list("cors-origins", &cfg.CORSOrigins)
+	dur("default-duration", &cfg.DefaultDuration)
+	dur("max-duration", &cfg.MaxDuration)
+	if c.IsSet("batch-limit") {
+		cfg.BatchLimit = c.Int("batch-limit")
+	}
+	if c.IsSet("rate-limit") {
+		cfg.RateLimit = c.Float64("rate-limit")
+	}
+	if c.IsSet("rate-burst") {
+		cfg.RateBurst = c.Int("rate-burst")
+	}
+	str("token-url", &cfg.TokenURL)
+	str("sts-role-arn", &cfg.STS.RoleARN)
+	str("sts-session-policy", &cfg.STS.SessionPolicy)
+	dur("sts-duration", &cfg.STS.Duration)
+	str("exchange-token-url", &cfg.Exchange.TokenURL)
+	str("exchange-client-id", &cfg.Exchange.ClientID)
+	str("exchange-client-secret", &cfg.Exchange.ClientSecret)
+	str("exchange-audience", &cfg.Exchange.Audience)
+	if c.IsSet("exchange-param") {
+		cfg.Exchange.Params = map[string]string{}
+		for _, kv := range c.StringSlice("exchange-param") {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				errs = append(errs, fmt.Errorf("--exchange-param %q: want name=value", kv))
+				continue
+			}
+			cfg.Exchange.Params[k] = v
+		}
+	}
+	str("log-format", &cfg.LogFormat)
+	str("log-level", &cfg.LogLevel)
+	if err := errors.Join(append(errs, cfg.validate()...)...); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return &cfg, nil
+}
+
+// validate lists every problem with the configuration.
+func (c *Config) validate() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("  - "+format, args...)) }
+	if c.Listen == "" {
+		bad("listen: empty; e.g. 127.0.0.1:8080")
+	}
+	if len(c.Issuers) == 0 {
+		bad("issuer: at least one trusted OpenID Provider is required (SIGNER_ISSUER)")
+	}
+	for _, is := range c.Issuers {
+		if u, err := url.Parse(is); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("issuer %q: not an absolute http(s) URL", is)
+		}
+	}
+	if len(c.Audiences) == 0 {
+		bad("audience: at least one accepted token audience is required (SIGNER_AUDIENCE)")
+	}
+	switch c.Mode {
+	case "static":
+		if c.Policy == "" {
+			bad("policy: mode static needs a policy file (deny by default; SIGNER_POLICY)")
+		}
+	case "sts":
+		if c.Policy != "" {
+			bad("policy: not used in mode sts (the storage applies its own policies); remove it")
+		}
+	default:
+		bad("mode %q: want static or sts", c.Mode)
+	}
+	if u, err := url.Parse(c.S3.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("s3-endpoint %q: the storage's absolute http(s) URL is required (SIGNER_S3_ENDPOINT)", c.S3.Endpoint)
+	}
+	for _, a := range c.S3.Aliases {
+		if u, err := url.Parse(a); err != nil || u.Host == "" {
+			bad("s3-alias %q: not an absolute URL", a)
+		}
+	}
+	if len(c.S3.Buckets) == 0 {
+		bad("s3-bucket: list the buckets that may be signed (deny by default; SIGNER_S3_BUCKET)")
+	}
+	if c.DefaultDuration <= 0 || c.MaxDuration <= 0 || c.DefaultDuration > c.MaxDuration {
+		bad("default-duration %v and max-duration %v: want 0 < default ≤ max", time.Duration(c.DefaultDuration), time.Duration(c.MaxDuration))
+	}
+	if time.Duration(c.MaxDuration) > presign.MaxLifetime {
+		bad("max-duration %v: SigV4 URLs live at most 7 days", time.Duration(c.MaxDuration))
+	}
+	if c.BatchLimit < 1 || c.BatchLimit > 100000 {
+		bad("batch-limit %d: want 1..100000", c.BatchLimit)
+	}
+	if c.RateLimit < 0 || c.RateBurst < 0 {
+		bad("rate-limit and rate-burst must not be negative")
+	}
+	if c.Exchange.TokenURL != "" && c.Mode != "sts" {
+		bad("exchange: token exchange feeds STS; it needs mode sts")
+	}
+	if c.Exchange.TokenURL != "" && c.Exchange.ClientID == "" {
+		bad("exchange-client-id: required with exchange-token-url")
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		bad("log-format %q: want json or text", c.LogFormat)
+	}
+	return errs
+}

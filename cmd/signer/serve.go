@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/urfave/cli/v2"
+	"gitlab.com/eocat/eocat/internal/auth"
+	"gitlab.com/eocat/eocat/internal/policy"
+	"gitlab.com/eocat/eocat/internal/presign"
+	"gitlab.com/eocat/eocat/internal/signer"
+)
+
+func serveFlags() []cli.Flag {
+	s := func(name, usage string) cli.Flag {
+		return &cli.StringFlag{Name: name, EnvVars: envVar(name), Usage: usage}
+	}
+	l := func(name, usage string) cli.Flag {
+		return &cli.StringSliceFlag{Name: name, EnvVars: envVar(name), Usage: usage}
+	}
+	return []cli.Flag{
+		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, EnvVars: envVar("config"), Usage: "YAML `FILE` with the settings below (keys use _ instead of -); flags and SIGNER_* variables override it"},
+		s("listen", "`ADDRESS` to listen on (default 127.0.0.1:8080)"),
+		l("issuer", "trusted OpenID Provider issuer `URL` (repeat, or comma-separated in SIGNER_ISSUER)"),
+		l("audience", "accepted token audience (repeat)"),
+		s("mode", "static (sign with the signer's credentials after --policy) or sts (per-user STS credentials; the storage decides)"),
+		s("policy", "policy `FILE` for mode static (deny by default)"),
+		s("s3-endpoint", "storage endpoint `URL`, e.g. https://s3.example.org"),
+		s("s3-region", "storage region (default us-east-1)"),
+		&cli.BoolFlag{Name: "s3-path-style", EnvVars: envVar("s3-path-style"), Usage: "sign path-style URLs (https://endpoint/bucket/key)"},
+		l("s3-bucket", "bucket whose objects may be signed (repeat)"),
+		l("s3-alias", "other base `URL` naming the same storage (public name, CDN)"),
+		l("cors-origins", "browser origins allowed to call the API (exact, or *)"),
+		s("default-duration", "lifetime of a signed URL when the caller gives none (default 1h)"),
+		s("max-duration", "longest lifetime a caller may ask for (default 168h, SigV4's limit)"),
+		&cli.IntFlag{Name: "batch-limit", EnvVars: envVar("batch-limit"), Usage: "hrefs per request (default 1000)"},
+		&cli.Float64Flag{Name: "rate-limit", EnvVars: envVar("rate-limit"), Usage: "requests per second per user, 0 to disable (default 50)"},
+		&cli.IntFlag{Name: "rate-burst", EnvVars: envVar("rate-burst"), Usage: "burst per user (default 200)"},
+		s("token-url", "IdP token endpoint advertised in /openapi.json (default: from the first issuer's discovery)"),
+		s("sts-role-arn", "role to assume (mode sts)"),
+		s("sts-session-policy", "IAM policy JSON narrowing each STS session (mode sts)"),
+		s("sts-duration", "STS session length (default 1h)"),
+		s("exchange-token-url", "RFC 8693 token exchange endpoint, to get a token the storage trusts (mode sts)"),
+		s("exchange-client-id", "client id for the token exchange"),
+		s("exchange-client-secret", "client secret for the token exchange (prefer SIGNER_EXCHANGE_CLIENT_SECRET)"),
+		s("exchange-audience", "audience requested in the token exchange"),
+		l("exchange-param", "extra form `NAME=VALUE` sent with the exchange (provider quirks, e.g. connector_id=self for Dex)"),
+		s("log-format", "json (default) or text"),
+		s("log-level", "debug, info (default), warn or error"),
+	}
+}
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "run the signing service",
+		Description: `Every setting can come from a flag, a SIGNER_<FLAG> environment variable
+(SIGNER_ISSUER, SIGNER_AUDIENCE, SIGNER_S3_ENDPOINT, SIGNER_MODE, …) or the
+YAML file given with --config. The configuration is checked at start; every
+problem is listed, then the process exits with status 1.
+
+Storage credentials for mode static come from the standard AWS chain
+(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity, …).`,
+		Flags:  serveFlags(),
+		Action: runServe,
+	}
+}
+
+func newLogger(cfg *Config, c *cli.Context) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(c.App.ErrWriter, opts)), nil
+	}
+	return slog.New(slog.NewJSONHandler(c.App.ErrWriter, opts)), nil
+}
+
+func runServe(c *cli.Context) error {
+	cfg, err := load(c)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg, c)
+	if err != nil {
+		return err
+	}
+	api, err := buildAPI(c.Context, cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("signer listening", "address", ln.Addr().String(), "mode", cfg.Mode, "issuers", cfg.Issuers, "buckets", cfg.S3.Buckets, "version", version)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-c.Context.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// buildAPI assembles the service from the configuration.
+func buildAPI(ctx context.Context, cfg *Config, log *slog.Logger) (*signer.Server, error) {
+	httpClient := &http.Client{Timeout: 10 * time.Second}
+	var issuers []auth.Issuer
+	for _, is := range cfg.Issuers {
+		issuers = append(issuers, auth.Issuer{URL: is})
+	}
+	verifier, err := auth.NewVerifier(auth.Options{Issuers: issuers, Audiences: cfg.Audiences, HTTPClient: httpClient})
+	if err != nil {
+		return nil, err
+	}
+	endpoint, _ := url.Parse(cfg.S3.Endpoint)
+	storage := &presign.Storage{Endpoint: endpoint, Buckets: cfg.S3.Buckets, Region: cfg.S3.Region,
+		PathStyle: cfg.S3.PathStyle == nil || *cfg.S3.PathStyle}
+	for _, a := range cfg.S3.Aliases {
+		u, _ := url.Parse(a)
+		storage.Aliases = append(storage.Aliases, u)
+	}
+	sc := signer.Config{
+		Mode: cfg.Mode, Storage: storage, Verifier: verifier,
+		DefaultLifetime: time.Duration(cfg.DefaultDuration), MaxLifetime: time.Duration(cfg.MaxDuration),
+		BatchLimit: cfg.BatchLimit, CORSOrigins: cfg.CORSOrigins, RatePerSecond: cfg.RateLimit, RateBurst: cfg.RateBurst,
+		TokenURL: cfg.TokenURL, Logger: log,
+		StorageReady: func(ctx context.Context) error { return reachable(ctx, httpClient, cfg.S3.Endpoint) },
+	}
+	if sc.TokenURL == "" {
+		sc.TokenURL = discoverTokenURL(ctx, httpClient, cfg.Issuers[0], log)
+	}
+	switch cfg.Mode {
+	case "static":
+		if sc.Policy, err = policy.Load(cfg.Policy); err != nil {
+			return nil, err
+		}
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.S3.Region))
+		if err != nil {
+			return nil, fmt.Errorf("storage credentials: %w", err)
+		}
+		sc.Credentials = presign.NewStatic(awsCfg.Credentials)
+	case "sts":
+		stsClient := sts.New(sts.Options{
+			Region: cfg.S3.Region, BaseEndpoint: aws.String(cfg.S3.Endpoint), HTTPClient: httpClient,
+			Credentials: aws.AnonymousCredentials{}, // AssumeRoleWithWebIdentity is authenticated by the token
+		})
+		so := presign.STSOptions{Client: stsClient, RoleARN: cfg.STS.RoleARN, SessionPolicy: cfg.STS.SessionPolicy, Duration: time.Duration(cfg.STS.Duration)}
+		if x := cfg.Exchange; x.TokenURL != "" {
+			extra := url.Values{}
+			for k, v := range x.Params {
+				extra.Set(k, v)
+			}
+			ex, err := auth.NewExchanger(auth.ExchangeOptions{TokenURL: x.TokenURL, ClientID: x.ClientID, ClientSecret: x.ClientSecret,
+				Audience: x.Audience, Scope: x.Scope, SubjectTokenType: x.SubjectTokenType, RequestedTokenType: x.RequestedTokenType,
+				Extra: extra, HTTPClient: httpClient})
+			if err != nil {
+				return nil, err
+			}
+			so.Exchanger = ex
+		}
+		sc.Credentials = presign.NewSTS(so)
+	}
+	return signer.New(sc)
+}
+
+// reachable reports whether the storage answers HTTP at all.
+func reachable(ctx context.Context, client *http.Client, endpoint string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, endpoint, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("storage unreachable: %w", err)
+	}
+	resp.Body.Close()
+	return nil
+}
+
+// discoverTokenURL reads token_endpoint from the issuer's discovery document,
+// best effort (the signer starts while the IdP is down).
+func discoverTokenURL(ctx context.Context, client *http.Client, issuer string, log *slog.Logger) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil)
+	resp, err := client.Do(req)
+	if err == nil {
+		defer resp.Body.Close()
+		var d struct {
+			TokenEndpoint string `json:"token_endpoint"`
+		}
+		if err = json.NewDecoder(resp.Body).Decode(&d); err == nil && d.TokenEndpoint != "" {
+			return d.TokenEndpoint
+		}
+		if err == nil {
+			err = errors.New("no token_endpoint")
+		}
+	}
+	log.Warn("could not discover the IdP token endpoint for /openapi.json; set --token-url", "issuer", issuer, "err", err)
+	return ""
+}
