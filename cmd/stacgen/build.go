@@ -105,7 +105,11 @@ func build(ctx context.Context, log *slog.Logger, cfg *config.Config, o buildOpt
 		switch {
 		case err != nil:
 			log.Warn("ignoring unreadable incremental state; reading everything", "err", err)
+		case ok && st.Version == catalog.StateVersion && publish.Intact(o.out):
+			prev = &st
 		case ok && st.Version == catalog.StateVersion:
+			log.Info("the output folder is missing or incomplete; rebuilding it (unchanged objects are not read again)")
+			st.Config = "" // never reuse the missing output as it is
 			prev = &st
 		case ok:
 			log.Info("incremental state from another stacgen version; reading everything")
@@ -128,11 +132,12 @@ func build(ctx context.Context, log *slog.Logger, cfg *config.Config, o buildOpt
 		BaseURL:          o.baseURL,
 		Previous:         prev,
 		KeepState:        o.incremental,
+		Version:          version,
 		SkipInvalidItems: o.skipInvalid,
 		Logger:           log,
 		Progress:         prog,
 		Check: func(rel string, doc []byte) error {
-			issues, err := v.Validate(rel, doc)
+			issues, err := v.ValidateWithChecks(rel, doc)
 			if err != nil {
 				return err
 			}
@@ -143,12 +148,9 @@ func build(ctx context.Context, log *slog.Logger, cfg *config.Config, o buildOpt
 	if err != nil {
 		return err
 	}
-	report, err := validate.Tree(ctx, v, out.Dir()+"/catalog.json", validate.TreeOptions{SkipSchemas: true})
-	if err != nil {
-		return fmt.Errorf("checking the new catalog: %w", err)
-	}
-	if err := issuesError(report.Issues); err != nil {
-		return fmt.Errorf("the new catalog is inconsistent (nothing was published): %w", err)
+	if res.Unchanged {
+		o.progress.unchanged(o.out, res.Stats, time.Since(start))
+		return nil // the deferred Abort drops the empty temporary folder
 	}
 	if err := ctx.Err(); err != nil {
 		return err

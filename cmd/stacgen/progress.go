@@ -71,6 +71,13 @@ func (p *progress) start(c *catalog.Progress) (stop func()) {
 	return func() { close(done); wg.Wait() }
 }
 
+func (p *progress) unchanged(out string, s catalog.Stats, took time.Duration) {
+	if p == nil {
+		return
+	}
+	fmt.Fprintf(p.w, "stacgen: %s is up to date: the configuration and all %d object(s) are unchanged since the last build (%.2fs)\n", out, s.Objects, took.Seconds())
+}
+
 func (p *progress) summary(out string, s summary) {
 	if p == nil {
 		return

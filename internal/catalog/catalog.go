@@ -2,6 +2,9 @@ package catalog
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +39,8 @@ type Options struct {
 	// KeepState makes Result.State describe this build (for the next
 	// incremental one); without it nothing per object is kept in memory.
 	KeepState bool
+	// Version of stacgen, part of what makes a previous build reusable.
+	Version string
 	// Check validates each encoded document; a non-nil error makes the
 	// document's item (or the build) fail.
 	Check func(rel string, doc []byte) error
@@ -67,9 +72,12 @@ type Stats struct {
 
 // Result is what Build returns.
 type Result struct {
-	Stats    Stats
-	Warnings []string
-	State    *State
+	// Unchanged: nothing was written because the previous build (Options.
+	// Previous) had the same configuration and objects; its output stands.
+	Unchanged bool
+	Stats     Stats
+	Warnings  []string
+	State     *State
 }
 
 // ItemError is one item's failure.
@@ -116,27 +124,52 @@ func Build(ctx context.Context, cfg *config.Config, sources map[string]source.So
 		opts.Check = func(string, []byte) error { return nil }
 	}
 	b := &builder{cfg: cfg, opts: opts, sink: sink,
-		state: &State{Version: StateVersion, Collections: map[string]map[string]*ObjectMeta{}}}
+		state: &State{Version: StateVersion, Collections: map[string]map[string]*ObjectMeta{}, Listings: map[string]string{}}}
+	b.state.Config = configDigest(cfg, opts)
 	res := &Result{State: b.state}
-	var children []stac.Link
-	var failed []*ItemError
+
+	// Phase 1: list every collection.
+	listed := make([]*listing, len(cfg.Collections))
 	for i := range cfg.Collections {
 		c := &cfg.Collections[i]
 		src := sources[c.ID]
 		if src == nil {
 			return nil, fmt.Errorf("collection %s: no source", c.ID)
 		}
-		cr, err := b.collection(ctx, c, src)
+		l, err := b.list(ctx, c, src)
 		if err != nil {
 			return nil, fmt.Errorf("collection %s (%s): %w", c.ID, src, err)
 		}
+		listed[i] = l
+		b.state.Listings[c.ID] = l.digest
+		res.Stats.Objects += l.objects
+	}
+	if b.unchanged() {
+		res.Unchanged = true
+		res.State = b.opts.Previous
+		res.Stats.Collections = len(cfg.Collections)
+		res.Stats.Items = b.opts.Previous.Items
+		res.Stats.Reused = res.Stats.Objects
+		return res, nil
+	}
+
+	// Phase 2: items, collections, root.
+	var children []stac.Link
+	var failed []*ItemError
+	for i := range cfg.Collections {
+		c := &cfg.Collections[i]
+		cr, err := b.collection(ctx, c, sources[c.ID], listed[i])
+		listed[i] = nil
+		if err != nil {
+			return nil, fmt.Errorf("collection %s (%s): %w", c.ID, sources[c.ID], err)
+		}
 		res.Stats.Collections++
 		res.Stats.Items += cr.items
-		res.Stats.Objects += cr.objects
 		res.Warnings = append(res.Warnings, cr.warnings...)
 		failed = append(failed, cr.failed...)
 		children = append(children, stac.Link{Rel: "child", Href: "./" + c.ID + "/collection.json", Type: stac.MediaJSON, Title: title(c.Title, c.ID)})
 	}
+	b.state.Items = res.Stats.Items
 	res.Stats.HeaderReads = int(b.headerReads.Load())
 	res.Stats.Reused = int(b.reused.Load())
 	res.Stats.Failed = len(failed)
@@ -239,20 +272,68 @@ type collectionResult struct {
 	failed         []*ItemError
 }
 
-func (b *builder) collection(ctx context.Context, c *config.Collection, src source.Source) (*collectionResult, error) {
+// listing is a collection's listed objects, grouped into items.
+type listing struct {
+	groups  []*group
+	dups    []*ItemError
+	objects int
+	digest  string // of every (key, fingerprint), for the no-change check
+}
+
+func (b *builder) list(ctx context.Context, c *config.Collection, src source.Source) (*listing, error) {
 	g := newGrouper(c)
-	n := 0
+	var fps []string
 	err := src.List(ctx, func(o source.Object) error {
-		n++
 		b.opts.Progress.Objects.Add(1)
+		fps = append(fps, o.Key+"\x00"+o.Fingerprint())
 		g.add(o)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	groups, dupErrs := g.groups()
+	sort.Strings(fps)
+	h := sha256.New()
+	for _, f := range fps {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	groups, dups := g.groups()
 	b.opts.Progress.ItemsTotal.Add(int64(len(groups)))
+	return &listing{groups: groups, dups: dups, objects: len(fps), digest: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// unchanged reports whether the previous build had the same configuration
+// and exactly the same objects: its output is then what this build would
+// write, byte for byte.
+func (b *builder) unchanged() bool {
+	p := b.opts.Previous
+	if p == nil || p.Config != b.state.Config || len(p.Listings) != len(b.state.Listings) {
+		return false
+	}
+	for id, d := range b.state.Listings {
+		if p.Listings[id] != d {
+			return false
+		}
+	}
+	return true
+}
+
+// configDigest identifies everything besides the objects that shapes the
+// output.
+func configDigest(cfg *config.Config, opts Options) string {
+	raw, _ := json.Marshal(struct {
+		Config  *config.Config
+		BaseURL string
+		Version string
+		State   int
+	}{cfg, opts.BaseURL, opts.Version, StateVersion})
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
+}
+
+func (b *builder) collection(ctx context.Context, c *config.Collection, src source.Source, l *listing) (*collectionResult, error) {
+	groups, dupErrs, n := l.groups, l.dups, l.objects
 	prev := map[string]*ObjectMeta{}
 	if b.opts.Previous != nil {
 		prev = b.opts.Previous.Collections[c.ID]

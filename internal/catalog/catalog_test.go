@@ -223,12 +223,22 @@ func TestIncrementalReusesUnchangedObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := Build(context.Background(), cfg, srcs, newMemSink(), Options{Previous: first.State})
+	sink := newMemSink()
+	second, err := Build(context.Background(), cfg, srcs, sink, Options{Previous: first.State, KeepState: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.Stats.HeaderReads != 0 || second.Stats.Reused != second.Stats.Objects {
-		t.Fatalf("no-change rebuild read again: %+v", second.Stats)
+	if !second.Unchanged || second.Stats.HeaderReads != 0 || len(sink.files) != 0 {
+		t.Fatalf("no-change rebuild did work: %+v, %d files", second.Stats, len(sink.files))
+	}
+	// Another base URL changes the documents, not the objects: everything is
+	// written again, nothing is read again.
+	third, err := Build(context.Background(), cfg, srcs, sink, Options{Previous: first.State, KeepState: true, BaseURL: "https://x.example.org/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Unchanged || third.Stats.HeaderReads != 0 || third.Stats.Items != 4 || len(sink.files) == 0 {
+		t.Fatalf("rebuild with a new base URL: %+v, %d files", third.Stats, len(sink.files))
 	}
 }
 

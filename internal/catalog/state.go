@@ -11,11 +11,14 @@ import (
 // from its bytes, so unchanged objects are not read again.
 type State struct {
 	Version     int                               `json:"version"`
+	Config      string                            `json:"config"`   // digest of the configuration, base URL, version
+	Listings    map[string]string                 `json:"listings"` // collection → digest of its (key, fingerprint) list
+	Items       int                               `json:"items"`
 	Collections map[string]map[string]*ObjectMeta `json:"collections"`
 }
 
 // StateVersion changes whenever ObjectMeta's meaning changes.
-const StateVersion = 1
+const StateVersion = 2
 
 // ObjectMeta is what stacgen derives from one object's bytes.
 type ObjectMeta struct {

@@ -179,6 +179,17 @@ func Recover(dest string) error {
 	return nil
 }
 
+// Intact reports whether dest holds a complete stacgen output (its marker
+// and root catalog).
+func Intact(dest string) bool {
+	for _, f := range []string{Marker, "catalog.json"} {
+		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // StatePath is where the incremental state of dest is kept: beside the
 // output, not inside it, so it is never published.
 func StatePath(dest string) string {

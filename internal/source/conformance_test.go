@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gitlab.com/eocat/eocat/internal/source"
 	"gitlab.com/eocat/eocat/internal/testenv"
 )
@@ -198,5 +201,47 @@ func TestParseS3URI(t *testing.T) {
 		if _, _, err := source.ParseS3URI(bad); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
+	}
+}
+
+// TestS3ListingInRanges: with many first-level prefixes, the listing is split
+// into key ranges; nothing is lost or listed twice, including keys that sort
+// between a prefix and its range boundary ("p.x/…" sorts before "p/").
+func TestS3ListingInRanges(t *testing.T) {
+	srv := testenv.StartVersityGW(t)
+	srv.CreateBucket(t, "ranges")
+	want := map[string]bool{}
+	put := func(key string) {
+		if _, err := srv.Client(t).PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("ranges"), Key: aws.String("root/" + key), Body: strings.NewReader(key)}); err != nil {
+			t.Fatal(err)
+		}
+		want[key] = true
+	}
+	for i := range 25 {
+		put(fmt.Sprintf("p%02d/a.tif", i))
+		put(fmt.Sprintf("p%02d/sub/b.tif", i))
+	}
+	put("p05.x/c.tif")
+	put("p05.tif")
+	put("top.json")
+	put("zz/last.tif")
+	src, err := source.NewS3(context.Background(), "s3://ranges/root/", source.S3Options{Concurrency: 3, Client: srv.Client(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	if err := src.List(context.Background(), func(o source.Object) error { got[o.Key]++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for k := range want {
+		if got[k] != 1 {
+			t.Errorf("%s listed %d times", k, got[k])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("listed %d keys, want %d", len(got), len(want))
+	}
+	if src.Requests() > 1+3+3 {
+		t.Errorf("%d list requests for 28 prefixes in 3 ranges", src.Requests())
 	}
 }

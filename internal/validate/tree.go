@@ -23,9 +23,6 @@ type TreeOptions struct {
 	MaxDocSize int64         // per document; zero: 32 MiB
 	Tolerance  float64       // degrees, for bbox comparisons; zero: 1e-6
 	Workers    int           // zero: 4
-	// SkipSchemas runs only the checks beyond JSON Schema (links, bboxes,
-	// extents), for documents already validated one by one.
-	SkipSchemas bool
 }
 
 // Report is the outcome of Tree.
@@ -69,7 +66,7 @@ func Tree(ctx context.Context, v *Validator, root string, opts TreeOptions) (*Re
 		opts.MaxDocSize = 32 << 20
 	}
 	if opts.Tolerance == 0 {
-		opts.Tolerance = 1e-6
+		opts.Tolerance = defaultTolerance
 	}
 	if opts.Workers == 0 {
 		opts.Workers = 4
@@ -129,12 +126,10 @@ func (c *crawler) crawl(ctx context.Context, root *url.URL) error {
 					return nil // reported by checkLinks on the linking document
 				}
 				nodes[i] = n
-				if !c.opts.SkipSchemas {
-					is, err := c.v.validateValue(n.name, n.obj)
-					c.addIssues(is...)
-					if err != nil {
-						return err
-					}
+				is, err := c.v.validateValue(n.name, n.obj)
+				c.addIssues(is...)
+				if err != nil {
+					return err
 				}
 				c.summarise(n)
 				return nil
@@ -267,7 +262,9 @@ func (c *crawler) summarise(n *node) {
 	case "Feature":
 		if bb, ok := bbox2D(n.obj["bbox"]); ok {
 			n.bbox = &bb
-			c.checkItemBBox(n, bb)
+		}
+		if is := bboxIssue(n.name, n.obj, c.opts.Tolerance); is != nil {
+			c.addIssues(*is)
 		}
 		props, _ := n.obj["properties"].(map[string]any)
 		for _, f := range []string{"datetime", "start_datetime", "end_datetime"} {
@@ -307,22 +304,27 @@ func (c *crawler) checkExtents() {
 	}
 }
 
-func (c *crawler) checkItemBBox(n *node, bb box) {
-	geom, _ := n.obj["geometry"].(map[string]any)
-	if geom == nil {
-		return
+// defaultTolerance is the slack, in degrees, of bbox comparisons.
+const defaultTolerance = 1e-6
+
+// bboxIssue reports an item whose bbox is not the envelope of its geometry.
+func bboxIssue(name string, obj map[string]any, tol float64) *Issue {
+	bb, ok := bbox2D(obj["bbox"])
+	geom, _ := obj["geometry"].(map[string]any)
+	if !ok || geom == nil {
+		return nil
 	}
 	var pts [][2]float64
 	collectPoints(geom["coordinates"], &pts)
 	if len(pts) == 0 {
-		return
+		return nil
 	}
-	tol := c.opts.Tolerance
 	env := envelope(pts, bb.crosses())
-	if !bb.contains(env, tol) || !env.contains(bb, tol) {
-		c.addIssues(Issue{File: n.name, Consistency: true, Pointer: "/bbox",
-			Message: fmt.Sprintf("bbox %v is not the envelope of the geometry %v", bb, env)})
+	if bb.contains(env, tol) && env.contains(bb, tol) {
+		return nil
 	}
+	return &Issue{File: name, Consistency: true, Pointer: "/bbox",
+		Message: fmt.Sprintf("bbox %v is not the envelope of the geometry %v", bb, env)}
 }
 
 func (c *crawler) checkCollection(n *node, tol float64) {

@@ -137,6 +137,25 @@ func (v *Validator) Validate(name string, doc []byte) ([]Issue, error) {
 	return v.validateValue(name, inst)
 }
 
+// ValidateWithChecks is Validate plus the per-document consistency check
+// (an item's bbox is the envelope of its geometry), on one parse.
+func (v *Validator) ValidateWithChecks(name string, doc []byte) ([]Issue, error) {
+	inst, err := parseJSON(doc)
+	if err != nil {
+		return []Issue{{File: name, Message: "invalid JSON: " + err.Error()}}, nil
+	}
+	issues, err := v.validateValue(name, inst)
+	if err != nil {
+		return nil, err
+	}
+	if obj, ok := inst.(map[string]any); ok && obj["type"] == "Feature" {
+		if is := bboxIssue(name, obj, defaultTolerance); is != nil {
+			issues = append(issues, *is)
+		}
+	}
+	return issues, nil
+}
+
 // ValidateAll validates docs with up to workers goroutines and returns the
 // issues in the order of docs.
 func (v *Validator) ValidateAll(ctx context.Context, docs []Doc, workers int) ([]Issue, error) {
