@@ -47,6 +47,9 @@ func exitCode(err error) int {
 	return exitError
 }
 
+// cliGCPercent is the GC target the command uses unless GOGC is set.
+const cliGCPercent = 300
+
 // version is set at link time: -ldflags "-X main.version=v1.2.3".
 var version = "devel"
 
@@ -54,7 +57,7 @@ func main() {
 	// A build allocates many short-lived documents: trade some memory for
 	// less garbage collection, unless the user set GOGC.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(300)
+		debug.SetGCPercent(cliGCPercent)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newApp(os.Stdout, os.Stderr).RunContext(ctx, os.Args)

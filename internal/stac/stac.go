@@ -3,7 +3,10 @@ package stac
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"sort"
+	"strings"
+	"sync"
 )
 
 // Version is the STAC version of every document stacgen writes.
@@ -160,18 +163,16 @@ func withExtra(v any, extra map[string]any) ([]byte, error) {
 	if err != nil || len(extra) == 0 {
 		return base, err
 	}
-	var known map[string]json.RawMessage
-	if err := json.Unmarshal(base, &known); err != nil {
-		return nil, err
-	}
+	known := fieldNames(reflect.TypeOf(v))
 	keys := make([]string, 0, len(extra))
 	for k := range extra {
-		if _, dup := known[k]; !dup {
+		if !known[k] {
 			keys = append(keys, k)
 		}
 	}
 	sort.Strings(keys)
 	var buf bytes.Buffer
+	buf.Grow(len(base) + 64*len(keys))
 	buf.Write(base[:len(base)-1]) // drop the closing brace
 	for _, k := range keys {
 		kb, _ := json.Marshal(k)
@@ -188,4 +189,22 @@ func withExtra(v any, extra map[string]any) ([]byte, error) {
 	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
+}
+
+var fieldNameCache sync.Map // reflect.Type → map[string]bool
+
+// fieldNames returns the JSON names of a struct type's fields.
+func fieldNames(t reflect.Type) map[string]bool {
+	if m, ok := fieldNameCache.Load(t); ok {
+		return m.(map[string]bool)
+	}
+	m := map[string]bool{}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			m[name] = true
+		}
+	}
+	fieldNameCache.Store(t, m)
+	return m
 }
