@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -282,25 +283,24 @@ type listing struct {
 
 func (b *builder) list(ctx context.Context, c *config.Collection, src source.Source) (*listing, error) {
 	g := newGrouper(c)
-	var fps []string
+	var sum [4]uint64 // order-independent digest: lane-wise sum of per-object hashes
+	n := 0
 	err := src.List(ctx, func(o source.Object) error {
 		b.opts.Progress.Objects.Add(1)
-		fps = append(fps, o.Key+"\x00"+o.Fingerprint())
+		h := sha256.Sum256([]byte(o.Key + "\x00" + o.Fingerprint()))
+		for i := range sum {
+			sum[i] += binary.LittleEndian.Uint64(h[8*i:])
+		}
+		n++
 		g.add(o)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(fps)
-	h := sha256.New()
-	for _, f := range fps {
-		h.Write([]byte(f))
-		h.Write([]byte{0})
-	}
 	groups, dups := g.groups()
 	b.opts.Progress.ItemsTotal.Add(int64(len(groups)))
-	return &listing{groups: groups, dups: dups, objects: len(fps), digest: hex.EncodeToString(h.Sum(nil))}, nil
+	return &listing{groups: groups, dups: dups, objects: n, digest: fmt.Sprintf("%d:%016x%016x%016x%016x", n, sum[0], sum[1], sum[2], sum[3])}, nil
 }
 
 // unchanged reports whether the previous build had the same configuration
