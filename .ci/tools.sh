@@ -15,9 +15,14 @@
 set -euo pipefail
 
 BIN_DIR="${EOCAT_TOOLS_DIR:-$HOME/.cache/eocat/bin}"
-TOOLS=(versitygw)
+TOOLS=(versitygw seaweedfs dex)
 
 VERSITYGW_VERSION=v1.8.0
+# SeaweedFS: a pseudo-version (its go.mod has replace directives, so
+# `go install` refuses it): downloaded as a module, built from a copy.
+SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
+# Dex: built from tools/dex (a module of ours pinning Dex v2.45.1's commit).
+DEX_VERSION=v0.0.0-20260303133905-11d2eeb52b42
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
@@ -51,6 +56,54 @@ go_install_cached() {
 install_versitygw() {
 	go_install_cached versitygw "$VERSITYGW_VERSION" \
 		github.com/versity/versitygw/cmd/versitygw EOCAT_VERSITYGW
+}
+
+# build_cached <tool> <version> <env-var> <command...>: runs the command with
+# $OUT set to a temporary path, then caches the binary it wrote there.
+build_cached() {
+	local tool=$1 version=$2 envvar=$3
+	shift 3
+	local dest="$BIN_DIR/$tool-$version"
+	local start=$SECONDS
+	if [[ -x "$dest" ]]; then
+		log "$tool $version: cached at $dest"
+	else
+		log "$tool $version: building…"
+		mkdir -p "$BIN_DIR"
+		local tmp
+		tmp=$(mktemp -d "$BIN_DIR/.build-$tool.XXXXXX")
+		# shellcheck disable=SC2064
+		trap "rm -rf '$tmp'" EXIT
+		OUT="$tmp/$tool" TMPDIR_BUILD="$tmp" "$@"
+		[[ -x "$tmp/$tool" ]] || { log "$tool: $tmp/$tool not produced"; exit 1; }
+		mv -f "$tmp/$tool" "$dest"
+		rm -rf "$tmp"
+		trap - EXIT
+		log "$tool $version: installed $dest ($(du -h "$dest" | cut -f1)) in $((SECONDS - start)) s"
+	fi
+	printf 'export %s=%q\n' "$envvar" "$dest"
+}
+
+build_seaweedfs() {
+	local mod=github.com/seaweedfs/seaweedfs@$SEAWEEDFS_VERSION
+	go mod download "$mod" >&2
+	local src
+	src="$(go env GOMODCACHE)/$mod"
+	cp -r "$src" "$TMPDIR_BUILD/src"
+	chmod -R u+w "$TMPDIR_BUILD/src"
+	(cd "$TMPDIR_BUILD/src" && CGO_ENABLED=0 go build -o "$OUT" ./weed) >&2
+}
+
+install_seaweedfs() {
+	build_cached seaweedfs "$SEAWEEDFS_VERSION" EOCAT_WEED build_seaweedfs
+}
+
+build_dex() {
+	(cd "$(dirname "$0")/../tools/dex" && go build -o "$OUT" github.com/dexidp/dex/cmd/dex) >&2
+}
+
+install_dex() {
+	build_cached dex "$DEX_VERSION" EOCAT_DEX build_dex
 }
 
 main() {

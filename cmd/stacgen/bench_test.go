@@ -34,15 +34,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -60,7 +64,8 @@ var (
 	benchMemItemsFlag = flag.String("bench.memitems", "", "comma-separated item counts for BenchmarkBuildMemory (else $EOCAT_BENCH_MEM_ITEMS, else 1000,10000,100000)")
 	benchReps         = flag.Int("bench.reps", 3, "repetitions of each measurement (the median is reported)")
 	benchConcurrency  = flag.Int("bench.concurrency", 16, "build --concurrency, also used by the floor's ranged reads")
-	benchCPUProfile   = flag.String("bench.cpuprofile", "", "write a CPU profile of one full build (the untimed build that primes the incremental state) to FILE.<items>")
+	benchHeapProfile  = flag.String("bench.heapprofile", "", "write a heap profile taken when the live heap peaks during the untimed priming build to FILE.<items>")
+	benchCPUProfile   = flag.String("bench.cpuprofile", "", "write CPU profiles of one full build (the untimed build priming the incremental state) to FILE.<items> and of one extra untimed no-change incremental rebuild to FILE.<items>.incr")
 )
 
 const (
@@ -378,19 +383,31 @@ func cpuTimes() (self, server time.Duration) {
 
 // measured is one repeated measurement: wall time and CPU time of this
 // process and of the server.
-type measured struct{ wall, self, server []time.Duration }
+type measured struct {
+	wall, self, server []time.Duration
+	dials, requests    []int64
+}
 
-func (m *measured) run(b *testing.B, f func() error) {
+// run times f; f must make its requests with the context it is given, which
+// counts the TCP connections dialled and the requests sent.
+func (m *measured) run(b *testing.B, f func(ctx context.Context) error) {
 	b.Helper()
+	var dials, reqs atomic.Int64
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		ConnectStart: func(string, string) { dials.Add(1) },
+		GotConn:      func(httptrace.GotConnInfo) { reqs.Add(1) },
+	})
 	s0, v0 := cpuTimes()
 	start := time.Now()
-	if err := f(); err != nil {
+	if err := f(ctx); err != nil {
 		b.Fatal(err)
 	}
 	m.wall = append(m.wall, time.Since(start))
 	s1, v1 := cpuTimes()
 	m.self = append(m.self, s1-s0)
 	m.server = append(m.server, v1-v0)
+	m.dials = append(m.dials, dials.Load())
+	m.requests = append(m.requests, reqs.Load())
 }
 
 func median(d []time.Duration) float64 {
@@ -409,6 +426,10 @@ func (m *measured) report(b *testing.B, name string) float64 {
 	b.ReportMetric(w, name+"_s")
 	b.ReportMetric(median(m.self), name+"_cpu_s")
 	b.ReportMetric(median(m.server), name+"_srvcpu_s")
+	if len(m.dials) > 0 {
+		b.ReportMetric(float64(m.dials[len(m.dials)-1]), name+"_dials")
+		b.ReportMetric(float64(m.requests[len(m.requests)-1]), name+"_requests")
+	}
 	return w
 }
 
@@ -419,44 +440,59 @@ func BenchmarkBuildS3(b *testing.B) {
 }
 
 func benchBuildS3(b *testing.B, n int) {
+	if os.Getenv("GOGC") == "" {
+		// The build runs in-process here: use the GC setting the stacgen
+		// command sets in main() for itself.
+		defer debug.SetGCPercent(debug.SetGCPercent(cliGCPercent))
+	}
 	bs := startBenchServer(b, n)
 	ctx := context.Background()
 	cfg := bs.config(b)
 	conc, reps := *benchConcurrency, max(*benchReps, 1)
 	cl := bs.client(b)
 	tmp := b.TempDir()
-	// Warm up: the server's page cache and directory entries, the client's
-	// connections, the schema files' page cache.
+	// Warm up the server's page cache and directory entries.
 	if _, _, err := bs.floor(ctx, cl, conc); err != nil {
 		b.Fatal(err)
 	}
 
 	for b.Loop() {
-		var floor, list, srcList, full, incr measured
-		for range reps {
-			var l time.Duration
-			floor.run(b, func() (err error) { l, _, err = bs.floor(ctx, cl, conc); return err })
-			list.wall = append(list.wall, l)
-			srcList.run(b, func() error { _, err := bs.sourceList(ctx, cl, conc); return err })
-		}
-		for i := range reps {
-			out := filepath.Join(tmp, fmt.Sprintf("full-%d", i))
-			full.run(b, func() error { return bs.build(ctx, cfg, out, false, conc) })
-			checkBenchOutput(b, out, n)
-			os.RemoveAll(out)
-		}
 		// Prime the incremental state with one untimed (optionally profiled)
-		// build, then time no-change rebuilds.
+		// build.
 		incrOut := filepath.Join(tmp, "incr")
-		stopProfile := startBenchProfile(b, n)
+		stopProfile := startBenchProfile(b, strconv.Itoa(n))
+		stopHeap := startHeapPeakProfile(b, strconv.Itoa(n))
 		if err := bs.build(ctx, cfg, incrOut, true, conc); err != nil {
 			b.Fatal(err)
 		}
+		stopHeap()
 		stopProfile()
-		for range reps {
-			incr.run(b, func() error { return bs.build(ctx, cfg, incrOut, true, conc) })
+		// The measurements are interleaved (floor, build, stacgen's listing,
+		// no-change rebuild; repeat), so that a change of load on the machine
+		// affects them alike rather than one kind of measurement.
+		var floor, list, srcList, full, incr measured
+		for i := range reps {
+			var l time.Duration
+			floor.run(b, func(ctx context.Context) (err error) { l, _, err = bs.floor(ctx, cl, conc); return err })
+			list.wall = append(list.wall, l)
+			out := filepath.Join(tmp, fmt.Sprintf("full-%d", i))
+			full.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, out, false, conc) })
+			checkBenchOutput(b, out, n)
+			os.RemoveAll(out)
+			srcList.run(b, func(ctx context.Context) error { _, err := bs.sourceList(ctx, cl, conc); return err })
+			incr.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, incrOut, true, conc) })
 		}
 		checkBenchOutput(b, incrOut, n)
+		if got, want := slices.Max(incr.requests), slices.Max(srcList.requests); got != want {
+			b.Errorf("a no-change incremental rebuild made %d requests; listing alone makes %d", got, want)
+		}
+		if *benchCPUProfile != "" { // one more, untimed, no-change rebuild, profiled
+			stop := startBenchProfile(b, fmt.Sprintf("%d.incr", n))
+			if err := bs.build(ctx, cfg, incrOut, true, conc); err != nil {
+				b.Fatal(err)
+			}
+			stop()
+		}
 
 		floorS := floor.report(b, "floor")
 		listS := median(list.wall)
@@ -484,11 +520,12 @@ func checkBenchOutput(b *testing.B, out string, n int) {
 	}
 }
 
-func startBenchProfile(b *testing.B, n int) (stop func()) {
+// startBenchProfile writes a CPU profile to FILE.<suffix> (-bench.cpuprofile).
+func startBenchProfile(b *testing.B, suffix string) (stop func()) {
 	if *benchCPUProfile == "" {
 		return func() {}
 	}
-	f, err := os.Create(fmt.Sprintf("%s.%d", *benchCPUProfile, n))
+	f, err := os.Create(*benchCPUProfile + "." + suffix)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -501,6 +538,45 @@ func startBenchProfile(b *testing.B, n int) (stop func()) {
 		if err := f.Close(); err != nil {
 			b.Error(err)
 		}
+	}
+}
+
+// startHeapPeakProfile samples the live heap (after each GC) every 100 ms
+// and writes a heap profile to FILE.<suffix> (-bench.heapprofile) whenever it
+// exceeds the largest value seen by 5 %, so the file shows what is live near
+// the peak.
+func startHeapPeakProfile(b *testing.B, suffix string) (stop func()) {
+	if *benchHeapProfile == "" {
+		return func() {}
+	}
+	name := *benchHeapProfile + "." + suffix
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var peak uint64
+	wg.Go(func() {
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak+peak/20 {
+				peak = v
+				var buf bytes.Buffer
+				if err := pprof.Lookup("heap").WriteTo(&buf, 0); err == nil {
+					_ = os.WriteFile(name, buf.Bytes(), 0o644)
+				}
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+		b.Logf("peak live heap %.0f MiB; heap profile near the peak: %s", float64(peak)/(1<<20), name)
 	}
 }
 

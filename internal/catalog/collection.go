@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"encoding/json"
 	"maps"
 	"math"
 	"reflect"
@@ -256,9 +255,6 @@ func toFloat(v any) float64 {
 	return math.NaN()
 }
 
-// itemAssetFields are the asset fields that item_assets may describe.
-var itemAssetFields = []string{"type", "title", "description", "roles", "gsd", "bands"}
-
 // itemAssets describes each asset key with the fields equal in every item
 // that has it (item_assets needs at least two fields per key).
 func (a *aggregate) itemAssets() map[string]map[string]any {
@@ -274,16 +270,22 @@ func (a *aggregate) itemAssets() map[string]map[string]any {
 	return out
 }
 
-// assetFields returns the item_assets fields of an asset, normalised
-// through JSON so that equal values compare equal.
+// assetFields returns the item_assets fields of an asset. Every item's
+// assets are built by the same code, so equal values have equal Go types and
+// compare with reflect.DeepEqual.
 func assetFields(a *stac.Asset) map[string]any {
-	raw, _ := json.Marshal(a)
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
 	out := map[string]any{}
-	for _, f := range itemAssetFields {
-		if v, ok := m[f]; ok {
-			out[f] = v
+	for k, v := range map[string]string{"type": a.Type, "title": a.Title, "description": a.Description} {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	if len(a.Roles) > 0 {
+		out["roles"] = a.Roles
+	}
+	for _, k := range []string{"gsd", "bands"} {
+		if v, ok := a.Extra[k]; ok {
+			out[k] = v
 		}
 	}
 	return out

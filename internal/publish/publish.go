@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // Marker is the file that identifies a folder written by stacgen.
@@ -20,6 +21,7 @@ const Marker = ".stacgen"
 type Output struct {
 	dest string
 	tmp  string
+	dirs sync.Map // folders already created under tmp
 }
 
 func siblings(dest string) (dir, base string) {
@@ -93,10 +95,32 @@ func (o *Output) path(rel string) (string, error) {
 		return "", fmt.Errorf("output: invalid path %q", rel)
 	}
 	p := filepath.Join(o.tmp, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := o.mkdirAll(filepath.Dir(p)); err != nil {
 		return "", err
 	}
 	return p, nil
+}
+
+// mkdirAll is os.MkdirAll remembering the folders it made, so that writing
+// many files costs one mkdir per folder and no stat.
+func (o *Output) mkdirAll(dir string) error {
+	if dir == o.tmp {
+		return nil
+	}
+	if len(dir) <= len(o.tmp) {
+		return fmt.Errorf("output: %s is outside %s", dir, o.tmp)
+	}
+	if _, done := o.dirs.Load(dir); done {
+		return nil
+	}
+	if err := o.mkdirAll(filepath.Dir(dir)); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	o.dirs.Store(dir, true)
+	return nil
 }
 
 // WriteFile writes a file at rel (slash-separated, inside the output).
