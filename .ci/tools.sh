@@ -26,36 +26,13 @@ DEX_VERSION=v0.0.0-20260303133905-11d2eeb52b42
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
-# go_install_cached <tool> <version> <package> <env-var>
-# Builds <package>@<version> into a temporary GOBIN, then moves the binary to
-# $BIN_DIR/<tool>-<version> (atomic rename, so a half-built file is never cached).
-go_install_cached() {
-	local tool=$1 version=$2 pkg=$3 envvar=$4
-	local dest="$BIN_DIR/$tool-$version"
-	local start=$SECONDS
-	if [[ -x "$dest" ]]; then
-		log "$tool $version: cached at $dest"
-	else
-		log "$tool $version: building $pkg@$version (go install)…"
-		mkdir -p "$BIN_DIR"
-		local tmp
-		tmp=$(mktemp -d "$BIN_DIR/.build-$tool.XXXXXX")
-		# shellcheck disable=SC2064
-		trap "rm -rf '$tmp'" EXIT
-		GOBIN="$tmp" CGO_ENABLED=0 go install "$pkg@$version"
-		local built="$tmp/$(basename "$pkg")"
-		[[ -x "$built" ]] || { log "$tool: $built not produced"; exit 1; }
-		mv -f "$built" "$dest"
-		rm -rf "$tmp"
-		trap - EXIT
-		log "$tool $version: installed $dest ($(du -h "$dest" | cut -f1)) in $((SECONDS - start)) s"
-	fi
-	printf 'export %s=%q\n' "$envvar" "$dest"
+build_versitygw() {
+	GOBIN="$TMPDIR_BUILD/gobin" CGO_ENABLED=0 go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2
+	mv "$TMPDIR_BUILD/gobin/versitygw" "$OUT"
 }
 
 install_versitygw() {
-	go_install_cached versitygw "$VERSITYGW_VERSION" \
-		github.com/versity/versitygw/cmd/versitygw EOCAT_VERSITYGW
+	build_cached versitygw "$VERSITYGW_VERSION" EOCAT_VERSITYGW build_versitygw
 }
 
 # build_cached <tool> <version> <env-var> <command...>: runs the command with
