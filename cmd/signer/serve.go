@@ -187,8 +187,15 @@ func buildAPI(ctx context.Context, cfg *Config, log *slog.Logger) (*signer.Serve
 				return nil, err
 			}
 			so.Exchanger = ex
+			sc.Counters = map[string]signer.Counter{"signer_token_exchanges_total": ex.Calls}
 		}
-		sc.Credentials = presign.NewSTS(so)
+		creds := presign.NewSTS(so)
+		if sc.Counters == nil {
+			sc.Counters = map[string]signer.Counter{}
+		}
+		sc.Counters["signer_sts_calls_total"] = creds.Calls
+		sc.Counters["signer_sts_cache_hits_total"] = creds.Hits
+		sc.Credentials = creds
 	}
 	return signer.New(sc)
 }

@@ -16,13 +16,14 @@ import (
 )
 
 func (s *Server) routes() {
-	s.handle("GET /sign", s.getSign)
-	s.handle("POST /sign", s.postSign)
-	s.handle("POST /sign_urls", s.dinamis(http.MethodGet))
-	s.handle("POST /sign_urls_put", s.dinamis(http.MethodPut))
-	s.handle("GET /api/sas/v1/sign", s.planetaryComputer)
-	s.handle("POST /sign/stac", s.signSTAC)
-	s.handle("GET /redirect", s.redirect) // also HEAD, signed as HEAD
+	s.handleSigning("GET /sign", s.getSign)
+	s.handleSigning("POST /sign", s.postSign)
+	s.handleSigning("POST /sign_urls", s.dinamis(http.MethodGet))
+	s.handleSigning("POST /sign_urls_put", s.dinamis(http.MethodPut))
+	s.handleSigning("GET /api/sas/v1/sign", s.planetaryComputer)
+	s.handleSigning("POST /sign/stac", s.signSTAC)
+	s.handleSigning("GET /redirect", s.redirect) // also HEAD, signed as HEAD
+	s.mux.Handle("GET /metrics", s.metrics.handler())
 	s.handle("GET /openapi.json", s.openAPI)
 	s.handle("GET /healthz", func(w http.ResponseWriter, _ *http.Request) error {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -86,6 +87,7 @@ func (b *batch) sign(ctx context.Context, href string) (string, error) {
 		b.expiry = exp
 	}
 	b.signed++
+	b.s.metrics.signed.Inc()
 	b.s.log.Info("signed", "subject", b.p.Subject, "issuer", b.p.Issuer, "method", b.method,
 		"bucket", o.Bucket, "key", o.Key, "expiry", exp.Format(time.RFC3339), "mode", b.s.cfg.Mode,
 		"request_id", requestID(ctx))

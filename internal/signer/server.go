@@ -55,15 +55,18 @@ type Config struct {
 	Logger          *slog.Logger
 	// StorageReady checks that the storage answers (for /readyz).
 	StorageReady func(ctx context.Context) error
+	// Counters are exported on /metrics (e.g. signer_sts_calls_total).
+	Counters map[string]Counter
 }
 
 // Server is the signer's HTTP API.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	signer *presign.Signer
-	mux    *http.ServeMux
-	limits *limiters
+	cfg     Config
+	log     *slog.Logger
+	signer  *presign.Signer
+	mux     *http.ServeMux
+	limits  *limiters
+	metrics *metrics
 }
 
 // New checks the configuration and returns the API.
@@ -106,7 +109,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, signer: presign.NewSigner(cfg.Storage), mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Logger, signer: presign.NewSigner(cfg.Storage), mux: http.NewServeMux(), metrics: newMetrics(cfg.Counters)}
 	if cfg.RatePerSecond > 0 {
 		s.limits = newLimiters(rate.Limit(cfg.RatePerSecond), max(cfg.RateBurst, 1))
 	}
@@ -140,11 +143,19 @@ func requestID(ctx context.Context) string {
 // handler adapts a handler returning an error to the error mapper.
 type handler func(w http.ResponseWriter, r *http.Request) error
 
-func (s *Server) handle(pattern string, h handler) {
+func (s *Server) handle(pattern string, h handler) { s.route(pattern, false, h) }
+
+// handleSigning also records the request's latency in the signing histogram.
+func (s *Server) handleSigning(pattern string, h handler) { s.route(pattern, true, h) }
+
+func (s *Server) route(pattern string, signing bool, h handler) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			s.writeError(w, r, err)
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		if err := h(sw, r); err != nil {
+			s.writeError(sw, r, err)
 		}
+		s.metrics.observe(pattern, signing, sw, start)
 	})
 }
 

@@ -324,4 +324,23 @@ func TestOpenAPICORSAndProbes(t *testing.T) {
 	if resp, _ := e.call("GET", "/healthz", "", nil); resp.StatusCode != 200 {
 		t.Fatal("healthz")
 	}
+	// Prometheus metrics count requests by route and status, and signed URLs.
+	e.call("GET", "/sign?href="+q(e.obj("public/S2/B02.tif")), "alice", nil)
+	e.call("GET", "/sign?href="+q(e.obj("users/bob/his.tif")), "alice", nil)
+	r, err = http.Get(e.api.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	for _, want := range []string{
+		`signer_requests_total{code="200",route="GET /sign"} 1`,
+		`signer_requests_total{code="403",route="GET /sign"} 1`,
+		"signer_urls_signed_total 1",
+		"signer_signing_seconds_count 2",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 }

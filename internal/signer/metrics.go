@@ -1,0 +1,80 @@
+package signer
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Counter is a monotonic count read at scrape time (STS calls, cache hits,
+// token exchanges), implemented by the credential sources.
+type Counter func() int64
+
+// metrics are the service's Prometheus metrics, on a registry of their own.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	signing  prometheus.Histogram
+	signed   prometheus.Counter
+}
+
+func newMetrics(counters map[string]Counter) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signer_requests_total", Help: "HTTP requests by route and status code.",
+		}, []string{"route", "code"}),
+		signing: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "signer_signing_seconds", Help: "Time to answer a signing request (authentication, credentials, signing).",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
+		}),
+		signed: prometheus.NewCounter(prometheus.CounterOpts{Name: "signer_urls_signed_total", Help: "Presigned URLs returned."}),
+	}
+	m.reg.MustRegister(m.requests, m.signing, m.signed,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for name, f := range counters {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: "See the signer's documentation."},
+			func() float64 { return float64(f()) }))
+	}
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// statusWriter records the status code a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// observe counts a request of route and, for signing routes, its latency.
+func (m *metrics) observe(route string, signing bool, w *statusWriter, start time.Time) {
+	code := w.code
+	if code == 0 {
+		code = http.StatusOK
+	}
+	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	if signing {
+		m.signing.Observe(time.Since(start).Seconds())
+	}
+}
