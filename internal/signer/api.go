@@ -62,6 +62,16 @@ func (s *Server) newBatch(r *http.Request, method string, lifetime time.Duration
 	return &batch{s: s, p: p, creds: creds, method: method, lifetime: lifetime, passThrough: passThrough}, nil
 }
 
+// queryBatch is newBatch with the lifetime from the "duration" query
+// parameter (seconds).
+func (s *Server) queryBatch(r *http.Request, method string, passThrough bool) (*batch, error) {
+	d, err := s.lifetime(r.URL.Query().Get("duration"))
+	if err != nil {
+		return nil, err
+	}
+	return s.newBatch(r, method, d, passThrough)
+}
+
 // sign returns the presigned URL of href, or href itself when it is not on
 // the storage and the batch passes such hrefs through.
 func (b *batch) sign(ctx context.Context, href string) (string, error) {
@@ -183,11 +193,7 @@ func (s *Server) getSign(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.lifetime(q.Get("duration"))
-	if err != nil {
-		return err
-	}
-	b, err := s.newBatch(r, m, d, false)
+	b, err := s.queryBatch(r, m, false)
 	if err != nil {
 		return err
 	}
@@ -280,11 +286,7 @@ func (s *Server) planetaryComputer(w http.ResponseWriter, r *http.Request) error
 	if href == "" {
 		return errorf(http.StatusUnprocessableEntity, codeBadRequest, "missing href query parameter")
 	}
-	d, err := s.lifetime(r.URL.Query().Get("duration"))
-	if err != nil {
-		return err
-	}
-	b, err := s.newBatch(r, http.MethodGet, d, true)
+	b, err := s.queryBatch(r, http.MethodGet, true)
 	if err != nil {
 		return err
 	}
@@ -309,11 +311,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request) error {
 	if href == "" {
 		return errorf(http.StatusBadRequest, codeBadRequest, "missing href query parameter")
 	}
-	d, err := s.lifetime(r.URL.Query().Get("duration"))
-	if err != nil {
-		return err
-	}
-	b, err := s.newBatch(r, r.Method, d, false)
+	b, err := s.queryBatch(r, r.Method, false)
 	if err != nil {
 		return err
 	}

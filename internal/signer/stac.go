@@ -54,11 +54,7 @@ func (s *Server) signSTAC(w http.ResponseWriter, r *http.Request) error {
 	if len(hrefs) > s.cfg.BatchLimit {
 		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "%d assets in one document; the limit is %d", len(hrefs), s.cfg.BatchLimit)
 	}
-	d, err := s.lifetime(r.URL.Query().Get("duration"))
-	if err != nil {
-		return err
-	}
-	b, err := s.newBatch(r, http.MethodGet, d, true)
+	b, err := s.queryBatch(r, http.MethodGet, true)
 	if err != nil {
 		return err
 	}
