@@ -9,10 +9,12 @@ import (
 	"io/fs"
 	"maps"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -66,6 +68,10 @@ type resolver struct {
 	pins map[string]string
 	mu   sync.Mutex
 	srcs map[string]string
+	// netDown is set after a download fails in transport (no route, DNS,
+	// timeout): later schemas are not tried, so that a blackholed network
+	// costs one timeout per run, not one per schema.
+	netDown atomic.Bool
 }
 
 func newResolver(opts Options) (*resolver, error) {
@@ -137,11 +143,15 @@ func (r *resolver) resolve(url string) ([]byte, string, error) {
 	}
 	// (c) download.
 	var fetchErr error
-	if !r.opts.Offline && (pinned || r.opts.AllowUnpinned) {
+	if !r.opts.Offline && !r.netDown.Load() && (pinned || r.opts.AllowUnpinned) {
 		b, err := r.download(context.Background(), url)
+		var transport *neturl.Error
 		switch {
 		case err != nil:
 			fetchErr = err
+			if errors.As(err, &transport) {
+				r.netDown.Store(true)
+			}
 		case pinned && sha256Hex(b) != pin:
 			return nil, "", fmt.Errorf("%w: downloaded %s: sha256 %s, lock pins %s", ErrChecksum, url, sha256Hex(b), pin)
 		default:
