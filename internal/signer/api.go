@@ -40,7 +40,7 @@ func (s *Server) routes() {
 type batch struct {
 	s        *Server
 	p        *auth.Principal
-	creds    aws.Credentials
+	creds    *aws.Credentials // fetched with the first href to sign
 	method   string
 	lifetime time.Duration
 	// passThrough leaves hrefs that are not on the managed storage unchanged
@@ -55,11 +55,20 @@ func (s *Server) newBatch(r *http.Request, method string, lifetime time.Duration
 	if err != nil {
 		return nil, err
 	}
-	creds, err := s.cfg.Credentials.Credentials(r.Context(), p)
-	if err != nil {
-		return nil, err
+	return &batch{s: s, p: p, method: method, lifetime: lifetime, passThrough: passThrough}, nil
+}
+
+// credentials returns the signing credentials, asking for them (an STS call
+// in sts mode) only when a first href has passed every check.
+func (b *batch) credentials(ctx context.Context) (aws.Credentials, error) {
+	if b.creds == nil {
+		c, err := b.s.cfg.Credentials.Credentials(ctx, b.p)
+		if err != nil {
+			return aws.Credentials{}, err
+		}
+		b.creds = &c
 	}
-	return &batch{s: s, p: p, creds: creds, method: method, lifetime: lifetime, passThrough: passThrough}, nil
+	return *b.creds, nil
 }
 
 // queryBatch is newBatch with the lifetime from the "duration" query
@@ -89,7 +98,11 @@ func (b *batch) sign(ctx context.Context, href string) (string, error) {
 			return "", errorf(http.StatusForbidden, codeForbidden, "%s %s is not allowed for this user", b.method, href)
 		}
 	}
-	u, exp, err := b.s.signer.Sign(ctx, b.creds, b.method, o, b.lifetime)
+	creds, err := b.credentials(ctx)
+	if err != nil {
+		return "", err
+	}
+	u, exp, err := b.s.signer.Sign(ctx, creds, b.method, o, b.lifetime)
 	if err != nil {
 		return "", err
 	}
@@ -135,20 +148,31 @@ func (b *batch) expiryString() string {
 	return b.expiry.UTC().Format(time.RFC3339)
 }
 
-// lifetime parses a duration in seconds ("" means the default); longer than
-// the maximum is clamped (the response states the real expiry).
+// lifetime parses a duration in seconds from a query parameter ("" means
+// the default).
 func (s *Server) lifetime(raw string) (time.Duration, error) {
 	if raw == "" {
-		return s.cfg.DefaultLifetime, nil
+		return s.lifetimeOf(nil)
 	}
 	n, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || n <= 0 {
+	if err != nil {
 		return 0, errorf(http.StatusBadRequest, codeBadRequest, "duration %q: want a positive number of seconds", raw)
 	}
-	if n > int64(s.cfg.MaxLifetime/time.Second) {
+	return s.lifetimeOf(&n)
+}
+
+// lifetimeOf checks a duration in seconds (nil means the default); longer
+// than the maximum is clamped (the response states the real expiry).
+func (s *Server) lifetimeOf(seconds *int64) (time.Duration, error) {
+	switch {
+	case seconds == nil:
+		return s.cfg.DefaultLifetime, nil
+	case *seconds <= 0:
+		return 0, errorf(http.StatusBadRequest, codeBadRequest, "duration %d: want a positive number of seconds", *seconds)
+	case *seconds > int64(s.cfg.MaxLifetime/time.Second):
 		return s.cfg.MaxLifetime, nil
 	}
-	return time.Duration(n) * time.Second, nil
+	return time.Duration(*seconds) * time.Second, nil
 }
 
 func method(raw string) (string, error) {
@@ -169,6 +193,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 		}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.UseNumber() // numbers in free-form documents come back exactly as sent
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -219,7 +244,7 @@ func (s *Server) postSign(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.lifetime(optInt(req.Duration))
+	d, err := s.lifetimeOf(req.Duration)
 	if err != nil {
 		return err
 	}
@@ -235,20 +260,16 @@ func (s *Server) postSign(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func optInt(p *int64) string {
-	if p == nil {
-		return ""
-	}
-	return strconv.FormatInt(*p, 10)
-}
-
 // POST /sign_urls and /sign_urls_put (DINAMIS): URLs as repeated ?urls=
 // parameters or a JSON body {"urls": […], "duration_seconds": N}.
 func (s *Server) dinamis(m string) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
 		urls := q["urls"]
-		duration := q.Get("duration_seconds")
+		d, err := s.lifetime(q.Get("duration_seconds"))
+		if err != nil {
+			return err
+		}
 		if len(urls) == 0 && r.ContentLength != 0 {
 			var req struct {
 				URLs     []string `json:"urls"`
@@ -259,12 +280,10 @@ func (s *Server) dinamis(m string) handler {
 			}
 			urls = req.URLs
 			if req.Duration != nil {
-				duration = optInt(req.Duration)
+				if d, err = s.lifetimeOf(req.Duration); err != nil {
+					return err
+				}
 			}
-		}
-		d, err := s.lifetime(duration)
-		if err != nil {
-			return err
 		}
 		b, err := s.newBatch(r, m, d, true)
 		if err != nil {

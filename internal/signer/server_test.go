@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -342,5 +343,36 @@ func TestOpenAPICORSAndProbes(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// countingCreds counts requests for storage credentials.
+type countingCreds struct {
+	inner CredentialSource
+	n     atomic.Int64
+}
+
+func (c *countingCreds) Credentials(ctx context.Context, p *auth.Principal) (aws.Credentials, error) {
+	c.n.Add(1)
+	return c.inner.Credentials(ctx, p)
+}
+
+// TestCredentialsOnlyForSignableHrefs: a request whose hrefs are all refused
+// or passed through never asks for storage credentials (an STS call in sts
+// mode).
+func TestCredentialsOnlyForSignableHrefs(t *testing.T) {
+	var cc *countingCreds
+	e := newEnv(t, func(c *Config) { cc = &countingCreds{inner: c.Credentials}; c.Credentials = cc })
+	e.call("GET", "/sign?href="+q("https://evil.example.org/eodata/x"), "alice", nil)
+	e.call("GET", "/sign?href="+q(e.obj("users/bob/his.tif")), "alice", nil)
+	e.call("POST", "/sign_urls", "alice", map[string]any{"urls": []string{"https://other.example.org/x.tif"}})
+	if n := cc.n.Load(); n != 0 {
+		t.Fatalf("%d credential requests for hrefs that were never signed", n)
+	}
+	if resp, _ := e.call("POST", "/sign", "alice", map[string]any{"hrefs": []string{e.obj("public/S2/B02.tif"), e.obj("users/alice/mine.tif")}}); resp.StatusCode != 200 {
+		t.Fatal(resp.StatusCode)
+	}
+	if n := cc.n.Load(); n != 1 {
+		t.Fatalf("%d credential requests for one batch, want 1", n)
 	}
 }

@@ -15,13 +15,8 @@ const maxSTACBody = 8 << 20
 // earliest expiry in "expiry" (also in the X-Expiry header).
 func (s *Server) signSTAC(w http.ResponseWriter, r *http.Request) error {
 	var doc map[string]any
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSTACBody))
-	dec.UseNumber() // numbers come back exactly as sent
-	if err := dec.Decode(&doc); err != nil {
-		if ae := toAPIError(err); ae.code == codeTooLarge {
-			return err
-		}
-		return errorf(http.StatusBadRequest, codeBadRequest, "request body is not a JSON object: %v", err)
+	if err := decodeJSON(w, r, maxSTACBody, &doc); err != nil {
+		return err
 	}
 	var assetSets []map[string]any
 	switch doc["type"] {
