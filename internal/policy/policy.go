@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -20,6 +20,7 @@ type Rule struct {
 	Resources []string            `yaml:"resources"`
 
 	resources []pattern
+	when      map[string][]pattern // compiled When globs
 	methods   map[string]bool
 }
 
@@ -77,9 +78,13 @@ func Parse(data []byte) (*Policy, error) {
 			}
 			r.resources = append(r.resources, pt)
 		}
+		r.when = map[string][]pattern{}
 		for claim, pats := range r.When {
 			if len(pats) == 0 {
 				errs = append(errs, fmt.Errorf("%s: when.%s lists no value", name, claim))
+			}
+			for _, g := range pats {
+				r.when[claim] = append(r.when[claim], compileGlob(g))
 			}
 		}
 	}
@@ -108,17 +113,10 @@ func (p *Policy) Allowed(claims map[string]any, method, bucket, key string) (boo
 }
 
 func (r *Rule) claimsMatch(claims map[string]any) bool {
-	for claim, pats := range r.When {
-		vals := claimValues(claims, claim)
-		ok := false
-		for _, v := range vals {
-			for _, p := range pats {
-				if glob(p, v) {
-					ok = true
-				}
-			}
-		}
-		if !ok {
+	for claim, pats := range r.when {
+		if !slices.ContainsFunc(claimValues(claims, claim), func(v string) bool {
+			return slices.ContainsFunc(pats, func(p pattern) bool { return matchParts(p, v) })
+		}) {
 			return false
 		}
 	}
@@ -210,9 +208,7 @@ func (p pattern) match(resource string, claims map[string]any) bool {
 		if p[i].kind != 'v' {
 			return expand(i+1, append(acc, p[i]))
 		}
-		vals := claimValues(claims, p[i].claim)
-		sort.Strings(vals)
-		for _, v := range vals {
+		for _, v := range claimValues(claims, p[i].claim) {
 			if v == "" {
 				continue
 			}
@@ -262,10 +258,10 @@ func matchParts(parts []part, s string) bool {
 
 func decodeRune(s string) (rune, int) { return utf8.DecodeRuneInString(s) }
 
-// glob matches a claim value: '*' any run, '?' one character, the rest
-// literal ('$' included).
-func glob(pat, s string) bool {
-	var parts []part
+// compileGlob compiles a claim-value pattern: '*' any run, '?' one
+// character, the rest literal ('$' included).
+func compileGlob(pat string) pattern {
+	var parts pattern
 	start := 0
 	for i := 0; i < len(pat); i++ {
 		if c := pat[i]; c == '*' || c == '?' {
@@ -279,5 +275,5 @@ func glob(pat, s string) bool {
 	if start < len(pat) {
 		parts = append(parts, part{kind: 'l', text: pat[start:]})
 	}
-	return matchParts(parts, s)
+	return parts
 }

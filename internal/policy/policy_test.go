@@ -130,3 +130,18 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
+
+func TestAllowedLeavesClaimsAlone(t *testing.T) {
+	p, err := Parse([]byte(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := []string{"zz", "s2-team", "aa"}
+	claims := map[string]any{"sub": "x", "groups": groups, "email_verified": true}
+	if ok, _ := p.Allowed(claims, "GET", "eodata", "shared/aa/x.tif"); !ok {
+		t.Fatal("denied")
+	}
+	if groups[0] != "zz" || groups[2] != "aa" {
+		t.Fatalf("Allowed reordered the caller's claims: %v", groups)
+	}
+}
