@@ -171,7 +171,7 @@ func Build(ctx context.Context, cfg *config.Config, sources map[string]source.So
 		children = append(children, stac.Link{Rel: "child", Href: "./" + c.ID + "/collection.json", Type: stac.MediaJSON, Title: title(c.Title, c.ID)})
 	}
 	b.state.Items = res.Stats.Items
-	res.Stats.HeaderReads = int(b.headerReads.Load())
+	res.Stats.HeaderReads = int(opts.Progress.HeaderReads.Load())
 	res.Stats.Reused = int(b.reused.Load())
 	res.Stats.Failed = len(failed)
 	if len(failed) > 0 && !opts.SkipInvalidItems {
@@ -188,13 +188,12 @@ func Build(ctx context.Context, cfg *config.Config, sources map[string]source.So
 }
 
 type builder struct {
-	cfg         *config.Config
-	opts        Options
-	sink        Sink
-	state       *State
-	stateMu     sync.Mutex
-	headerReads atomic.Int64
-	reused      atomic.Int64
+	cfg     *config.Config
+	opts    Options
+	sink    Sink
+	state   *State
+	stateMu sync.Mutex
+	reused  atomic.Int64
 }
 
 func (b *builder) emit(rel string, doc any) error {
@@ -268,9 +267,9 @@ func title(t, id string) string {
 
 // collectionResult is what building one collection produced.
 type collectionResult struct {
-	items, objects int
-	warnings       []string
-	failed         []*ItemError
+	items    int
+	warnings []string
+	failed   []*ItemError
 }
 
 // listing is a collection's listed objects, grouped into items.
@@ -333,15 +332,16 @@ func configDigest(cfg *config.Config, opts Options) string {
 }
 
 func (b *builder) collection(ctx context.Context, c *config.Collection, src source.Source, l *listing) (*collectionResult, error) {
-	groups, dupErrs, n := l.groups, l.dups, l.objects
+	groups, dupErrs := l.groups, l.dups
 	prev := map[string]*ObjectMeta{}
 	if b.opts.Previous != nil {
 		prev = b.opts.Previous.Collections[c.ID]
 	}
-	cur := make(map[string]*ObjectMeta, n)
-	b.stateMu.Lock()
-	b.state.Collections[c.ID] = cur
-	b.stateMu.Unlock()
+	var cur map[string]*ObjectMeta // filled only for the next incremental build
+	if b.opts.KeepState {
+		cur = make(map[string]*ObjectMeta, l.objects)
+		b.state.Collections[c.ID] = cur
+	}
 
 	ib := &itemBuilder{b: b, c: c, src: src, prev: prev, cur: cur}
 	agg := newAggregate()
@@ -385,7 +385,7 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res := &collectionResult{objects: n, failed: dupErrs}
+	res := &collectionResult{failed: dupErrs}
 	for _, e := range errs {
 		if e != nil {
 			if errors.Is(e.Err, context.Canceled) {

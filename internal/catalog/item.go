@@ -236,7 +236,6 @@ func (ib *itemBuilder) meta(ctx context.Context, o source.Object, raster, sideca
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", o.Key, err)
 		}
-		ib.b.headerReads.Add(1)
 		ib.b.opts.Progress.HeaderReads.Add(1)
 		m.Raster = rasterMeta(info)
 	}
