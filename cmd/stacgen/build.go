@@ -196,7 +196,11 @@ func issuesError(issues []validate.Issue) error {
 // collections with the same connection settings.
 func openSources(ctx context.Context, cfg *config.Config, o buildOptions) (map[string]source.Source, error) {
 	out := map[string]source.Source{}
-	clients := map[config.S3]*s3.Client{}
+	type conn struct { // what a client depends on
+		endpoint, region string
+		pathStyle        bool
+	}
+	clients := map[conn]*s3.Client{}
 	var errs []error
 	for i := range cfg.Collections {
 		c := &cfg.Collections[i]
@@ -215,8 +219,7 @@ func openSources(ctx context.Context, cfg *config.Config, o buildOptions) (map[s
 			HrefStyle: set.HrefStyle, PublicURL: set.PublicURL, Concurrency: min(o.concurrency, 32), Client: o.s3Client,
 		}
 		if so.Client == nil {
-			key := set
-			key.HrefStyle, key.PublicURL = "", ""
+			key := conn{so.Endpoint, so.Region, so.PathStyle}
 			if clients[key] == nil {
 				cl, err := source.NewS3Client(ctx, so)
 				if err != nil {

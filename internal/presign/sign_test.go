@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,21 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gitlab.com/eocat/eocat/internal/testenv"
 )
-
-func get(t *testing.T, method, u string, body io.Reader) (int, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, u, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, data
-}
 
 // TestSignAgainstRealS3 checks presigned URLs against a server that really
 // verifies SigV4 signatures.
@@ -63,15 +47,15 @@ func TestSignAgainstRealS3(t *testing.T) {
 		if d := time.Until(exp); d < 59*time.Minute || d > time.Hour {
 			t.Errorf("expiry in %v", d)
 		}
-		if code, body := get(t, http.MethodGet, u, nil); code != 200 || !bytes.Equal(body, want) {
+		if code, body := testenv.Fetch(t, http.MethodGet, u, nil); code != 200 || body != string(want) {
 			t.Errorf("GET %s: %d %q", key, code, body)
 		}
 		// A URL signed for GET does not allow HEAD; one signed for HEAD does.
-		if code, _ := get(t, http.MethodHead, u, nil); code != http.StatusForbidden {
+		if code, _ := testenv.Fetch(t, http.MethodHead, u, nil); code != http.StatusForbidden {
 			t.Errorf("HEAD on a GET URL: %d", code)
 		}
 		hu, _, _ := sg.Sign(ctx, creds, http.MethodHead, o, time.Hour)
-		if code, _ := get(t, http.MethodHead, hu, nil); code != 200 {
+		if code, _ := testenv.Fetch(t, http.MethodHead, hu, nil); code != 200 {
 			t.Errorf("HEAD: %d", code)
 		}
 	}
@@ -84,7 +68,7 @@ func TestSignAgainstRealS3(t *testing.T) {
 			strings.Replace(u, "X-Amz-Expires=3600", "X-Amz-Expires=7200", 1),
 			u[:len(u)-4] + "0000",
 		} {
-			if code, _ := get(t, http.MethodGet, bad, nil); code != http.StatusForbidden {
+			if code, _ := testenv.Fetch(t, http.MethodGet, bad, nil); code != http.StatusForbidden {
 				t.Errorf("tampered URL %s: %d", bad, code)
 			}
 		}
@@ -96,23 +80,23 @@ func TestSignAgainstRealS3(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if code, _ := get(t, http.MethodGet, eu, nil); code != http.StatusForbidden {
+		if code, _ := testenv.Fetch(t, http.MethodGet, eu, nil); code != http.StatusForbidden {
 			t.Errorf("expired URL: %d", code)
 		}
 	})
 	t.Run("put", func(t *testing.T) {
 		pu, _, _ := sg.Sign(ctx, creds, http.MethodPut, Object{Bucket: "eodata", Key: "uploads/new.txt"}, time.Minute)
-		if code, _ := get(t, http.MethodPut, pu, strings.NewReader("new")); code != 200 {
+		if code, _ := testenv.Fetch(t, http.MethodPut, pu, strings.NewReader("new")); code != 200 {
 			t.Fatalf("PUT: %d", code)
 		}
-		if code, _ := get(t, http.MethodPut, strings.Replace(pu, "new.txt", "other.txt", 1), strings.NewReader("x")); code != http.StatusForbidden {
+		if code, _ := testenv.Fetch(t, http.MethodPut, strings.Replace(pu, "new.txt", "other.txt", 1), strings.NewReader("x")); code != http.StatusForbidden {
 			t.Fatalf("PUT to another key: %d", code)
 		}
 	})
 	t.Run("wrong secret", func(t *testing.T) {
 		// A fresh signer: the SDK caches the derived key per access key id.
 		bu, _, _ := NewSigner(st).Sign(ctx, aws.Credentials{AccessKeyID: srv.AccessKey, SecretAccessKey: "wrong"}, http.MethodGet, o, time.Hour)
-		if code, _ := get(t, http.MethodGet, bu, nil); code != http.StatusForbidden {
+		if code, _ := testenv.Fetch(t, http.MethodGet, bu, nil); code != http.StatusForbidden {
 			t.Errorf("wrong secret: %d", code)
 		}
 	})

@@ -133,18 +133,6 @@ func (e *env) call(method, path, sub string, body any) (*http.Response, map[stri
 	return resp, out
 }
 
-func fetch(t *testing.T, method, u string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(method, u, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 func q(v string) string { return url.QueryEscape(v) }
 
 func TestSignEndpoints(t *testing.T) {
@@ -154,7 +142,7 @@ func TestSignEndpoints(t *testing.T) {
 	if resp.StatusCode != 200 || len(out) != 2 {
 		t.Fatalf("GET /sign: %d %v", resp.StatusCode, out)
 	}
-	if code, body := fetch(t, "GET", out["href"].(string)); code != 200 || body != "blue band" {
+	if code, body := testenv.Fetch(t, "GET", out["href"].(string), nil); code != 200 || body != "blue band" {
 		t.Fatalf("signed URL: %d %q", code, body)
 	}
 	exp, err := time.Parse(time.RFC3339, out["expiry"].(string))
@@ -171,12 +159,12 @@ func TestSignEndpoints(t *testing.T) {
 	if len(signed) != 2 || out["expiry"] == nil {
 		t.Fatalf("POST /sign: %v", out)
 	}
-	if code, body := fetch(t, "GET", signed[hrefs[1]].(string)); code != 200 || body != "alice's" {
+	if code, body := testenv.Fetch(t, "GET", signed[hrefs[1]].(string), nil); code != 200 || body != "alice's" {
 		t.Fatalf("%d %q", code, body)
 	}
 
 	// A tampered URL is refused by the storage, not by us.
-	if code, _ := fetch(t, "GET", strings.Replace(signed[hrefs[1]].(string), "alice", "bob", 1)); code != http.StatusForbidden {
+	if code, _ := testenv.Fetch(t, "GET", strings.Replace(signed[hrefs[1]].(string), "alice", "bob", 1), nil); code != http.StatusForbidden {
 		t.Fatalf("tampered URL: %d", code)
 	}
 
@@ -212,11 +200,11 @@ func TestSignEndpoints(t *testing.T) {
 	if resp.StatusCode != http.StatusFound {
 		t.Fatalf("redirect: %d", resp.StatusCode)
 	}
-	if code, body := fetch(t, "GET", resp.Header.Get("Location")); code != 200 || body != "blue band" {
+	if code, body := testenv.Fetch(t, "GET", resp.Header.Get("Location"), nil); code != 200 || body != "blue band" {
 		t.Fatalf("redirect target: %d", code)
 	}
 	resp, _ = e.call("HEAD", "/redirect?href="+q(hrefs[0]), "alice", nil)
-	if code, _ := fetch(t, "HEAD", resp.Header.Get("Location")); resp.StatusCode != http.StatusFound || code != 200 {
+	if code, _ := testenv.Fetch(t, "HEAD", resp.Header.Get("Location"), nil); resp.StatusCode != http.StatusFound || code != 200 {
 		t.Fatalf("HEAD redirect: %d, target %d", resp.StatusCode, code)
 	}
 
@@ -228,7 +216,7 @@ func TestSignEndpoints(t *testing.T) {
 	if resp.StatusCode != 200 || assets["doc"].(map[string]any)["href"] != foreign || out["expiry"] == nil {
 		t.Fatalf("STAC: %d %v", resp.StatusCode, out)
 	}
-	if code, _ := fetch(t, "GET", assets["B02"].(map[string]any)["href"].(string)); code != 200 {
+	if code, _ := testenv.Fetch(t, "GET", assets["B02"].(map[string]any)["href"].(string), nil); code != 200 {
 		t.Fatalf("STAC asset: %d", code)
 	}
 

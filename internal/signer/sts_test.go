@@ -82,14 +82,14 @@ func TestSTSModeAgainstSeaweedFS(t *testing.T) {
 		go func() { defer wg.Done(); urls[i] = sign("users/alice/a.tif") }()
 	}
 	wg.Wait()
-	if code, body := fetch(t, "GET", urls[0]); code != 200 || body != "alice's" {
+	if code, body := testenv.Fetch(t, "GET", urls[0], nil); code != 200 || body != "alice's" {
 		t.Fatalf("alice's own object: %d %q", code, body)
 	}
 	if !strings.Contains(urls[0], "X-Amz-Security-Token=") {
 		t.Error("the URL is not signed with session credentials")
 	}
 	bobs := sign("users/bob/b.tif") // the signer signs; the storage decides
-	if code, _ := fetch(t, "GET", bobs); code != http.StatusForbidden {
+	if code, _ := testenv.Fetch(t, "GET", bobs, nil); code != http.StatusForbidden {
 		t.Fatalf("alice's URL for bob's object: %d, want 403 from the storage", code)
 	}
 	if n := creds.Calls(); n != 1 {
