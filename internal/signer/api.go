@@ -310,10 +310,12 @@ func (s *Server) planetaryComputer(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	u, err := b.sign(r.Context(), href)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.code == codeInvalidHref {
+		// what Planetary Computer answers for an unparsable href
+		return &apiError{status: http.StatusUnprocessableEntity, code: ae.code, detail: ae.detail, err: err}
+	}
 	if err != nil {
-		if ae := toAPIError(err); ae.code == codeInvalidHref {
-			ae.status = http.StatusUnprocessableEntity // what PC answers for an unparsable href
-		}
 		return err
 	}
 	var expiry any

@@ -247,6 +247,8 @@ func TestErrorsAndLimits(t *testing.T) {
 	check("foreign href", resp, out, 400, codeNotAllowed)
 	resp, out = e.call("GET", "/sign?href="+q(e.s3.Endpoint+"/eodata/users/alice/../bob/his.tif"), "alice", nil)
 	check("dot segments", resp, out, 400, codeInvalidHref)
+	resp, out = e.call("GET", "/api/sas/v1/sign?href="+q(e.s3.Endpoint+"/eodata/a/../b.tif"), "alice", nil)
+	check("Planetary Computer: unparsable href", resp, out, 422, codeInvalidHref)
 	resp, out = e.call("GET", "/sign?href="+q(e.obj("users/bob/his.tif")), "alice", nil)
 	check("policy denial", resp, out, 403, codeForbidden)
 	if !strings.Contains(out["detail"].(string), "users/bob/his.tif") || strings.Contains(out["detail"].(string), "read-eodata") {
