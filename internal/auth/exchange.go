@@ -9,11 +9,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/singleflight"
+	"gitlab.com/eocat/eocat/internal/expcache"
 )
 
 // Token type URNs (RFC 8693 §3).
@@ -56,15 +55,8 @@ func (e *ExchangeError) Error() string {
 // shortly before they expire; concurrent exchanges of one token make one call.
 type Exchanger struct {
 	opts  ExchangeOptions
-	group singleflight.Group
-	mu    sync.Mutex
-	cache map[[32]byte]exchanged
+	cache expcache.Cache[string]
 	calls atomic.Int64
-}
-
-type exchanged struct {
-	token   string
-	expires time.Time
 }
 
 // NewExchanger checks the options and returns an exchanger.
@@ -85,13 +77,12 @@ func NewExchanger(o ExchangeOptions) (*Exchanger, error) {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	if o.MaxCached <= 0 {
-		o.MaxCached = 10000
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Exchanger{opts: o, cache: map[[32]byte]exchanged{}}, nil
+	e := &Exchanger{opts: o}
+	e.cache = expcache.Cache[string]{Margin: 30 * time.Second, Max: o.MaxCached, Timeout: 15 * time.Second, Now: o.Now}
+	return e, nil
 }
 
 // Calls counts exchanges made at the IdP.
@@ -100,35 +91,13 @@ func (e *Exchanger) Calls() int64 { return e.calls.Load() }
 // Exchange returns a token for the configured audience in place of the
 // caller's.
 func (e *Exchanger) Exchange(ctx context.Context, p *Principal) (string, error) {
-	key := sha256.Sum256([]byte(p.Token))
-	if t, ok := e.cached(key); ok {
-		return t, nil
-	}
-	v, err, _ := e.group.Do(string(key[:]), func() (any, error) {
-		if t, ok := e.cached(key); ok {
-			return t, nil
-		}
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-		defer cancel()
-		return e.exchange(cctx, p)
+	key := sha256.Sum256([]byte(p.Token)) // tokens are never kept as keys
+	return e.cache.Get(ctx, string(key[:]), func(ctx context.Context) (string, time.Time, error) {
+		return e.exchange(ctx, p)
 	})
-	if err != nil {
-		return "", err
-	}
-	return v.(string), nil
 }
 
-func (e *Exchanger) cached(key [32]byte) (string, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c, ok := e.cache[key]
-	if ok && c.expires.Sub(e.opts.Now()) > 30*time.Second {
-		return c.token, true
-	}
-	return "", false
-}
-
-func (e *Exchanger) exchange(ctx context.Context, p *Principal) (string, error) {
+func (e *Exchanger) exchange(ctx context.Context, p *Principal) (string, time.Time, error) {
 	form := url.Values{
 		"grant_type":           {grantExchange},
 		"subject_token":        {p.Token},
@@ -146,7 +115,7 @@ func (e *Exchanger) exchange(ctx context.Context, p *Principal) (string, error) 
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.opts.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -154,12 +123,12 @@ func (e *Exchanger) exchange(ctx context.Context, p *Principal) (string, error) 
 	e.calls.Add(1)
 	resp, err := e.opts.HTTPClient.Do(req)
 	if err != nil {
-		return "", &ExchangeError{Detail: err.Error()}
+		return "", time.Time{}, &ExchangeError{Detail: err.Error()}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return "", &ExchangeError{Status: resp.StatusCode, Detail: err.Error()}
+		return "", time.Time{}, &ExchangeError{Status: resp.StatusCode, Detail: err.Error()}
 	}
 	var out struct {
 		AccessToken     string `json:"access_token"`
@@ -170,25 +139,11 @@ func (e *Exchanger) exchange(ctx context.Context, p *Principal) (string, error) 
 	}
 	_ = json.Unmarshal(body, &out)
 	if resp.StatusCode != http.StatusOK || out.AccessToken == "" {
-		return "", &ExchangeError{Status: resp.StatusCode, Code: out.Error, Detail: out.ErrorDesc}
+		return "", time.Time{}, &ExchangeError{Status: resp.StatusCode, Code: out.Error, Detail: out.ErrorDesc}
 	}
 	expires := p.Expiry
 	if out.ExpiresIn > 0 {
 		expires = e.opts.Now().Add(time.Duration(out.ExpiresIn) * time.Second)
 	}
-	e.mu.Lock()
-	if len(e.cache) >= e.opts.MaxCached {
-		now := e.opts.Now()
-		for k, v := range e.cache {
-			if !v.expires.After(now) {
-				delete(e.cache, k)
-			}
-		}
-		if len(e.cache) >= e.opts.MaxCached {
-			clear(e.cache)
-		}
-	}
-	e.cache[sha256.Sum256([]byte(p.Token))] = exchanged{token: out.AccessToken, expires: expires}
-	e.mu.Unlock()
-	return out.AccessToken, nil
+	return out.AccessToken, expires, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"gitlab.com/eocat/eocat/internal/auth"
-	"golang.org/x/sync/singleflight"
+	"gitlab.com/eocat/eocat/internal/expcache"
 )
 
 // ErrSTSRefused is wrapped when the storage's STS refuses the caller's token
@@ -45,11 +44,8 @@ type STSOptions struct {
 // burst of requests from one user makes one STS call.
 type STS struct {
 	opts  STSOptions
-	group singleflight.Group
-	mu    sync.Mutex
-	cache map[string]aws.Credentials
+	cache expcache.Cache[aws.Credentials]
 	calls atomic.Int64
-	hits  atomic.Int64
 }
 
 // NewSTS returns an STS credential source.
@@ -60,75 +56,21 @@ func NewSTS(o STSOptions) *STS {
 	if o.RefreshBefore <= 0 {
 		o.RefreshBefore = 5 * time.Minute
 	}
-	if o.MaxCachedUsers <= 0 {
-		o.MaxCachedUsers = 10000
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	return &STS{opts: o, cache: map[string]aws.Credentials{}}
+	s := &STS{opts: o}
+	s.cache = expcache.Cache[aws.Credentials]{Margin: o.RefreshBefore, Max: o.MaxCachedUsers, Now: o.Now}
+	return s
 }
 
 // Calls and Hits count STS calls made and requests served from the cache.
 func (s *STS) Calls() int64 { return s.calls.Load() }
-func (s *STS) Hits() int64  { return s.hits.Load() }
+func (s *STS) Hits() int64  { return s.cache.Hits() }
 
 // Credentials returns the caller's temporary credentials.
 func (s *STS) Credentials(ctx context.Context, p *auth.Principal) (aws.Credentials, error) {
-	key := p.Issuer + "\x00" + p.Subject
-	if c, ok := s.cached(key); ok {
-		s.hits.Add(1)
-		return c, nil
-	}
-	v, err, _ := s.group.Do(key, func() (any, error) {
-		if c, ok := s.cached(key); ok {
-			return c, nil
-		}
-		// Detached from the request: one caller going away must not fail
-		// the others waiting on the same call; bounded by its own timeout.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
-		defer cancel()
-		c, err := s.assume(cctx, p)
-		if err != nil {
-			return aws.Credentials{}, err
-		}
-		s.store(key, c)
-		return c, nil
+	return s.cache.Get(ctx, p.Issuer+"\x00"+p.Subject, func(ctx context.Context) (aws.Credentials, time.Time, error) {
+		c, err := s.assume(ctx, p)
+		return c, c.Expires, err
 	})
-	if err != nil {
-		return aws.Credentials{}, err
-	}
-	return v.(aws.Credentials), nil
-}
-
-func (s *STS) cached(key string) (aws.Credentials, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.cache[key]
-	if ok && c.Expires.Sub(s.opts.Now()) > s.opts.RefreshBefore {
-		return c, true
-	}
-	return aws.Credentials{}, false
-}
-
-func (s *STS) store(key string, c aws.Credentials) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.cache) >= s.opts.MaxCachedUsers {
-		now := s.opts.Now()
-		for k, v := range s.cache {
-			if v.Expires.Sub(now) <= s.opts.RefreshBefore {
-				delete(s.cache, k)
-			}
-		}
-		if len(s.cache) >= s.opts.MaxCachedUsers {
-			for k := range s.cache { // still full: forget an arbitrary user
-				delete(s.cache, k)
-				break
-			}
-		}
-	}
-	s.cache[key] = c
 }
 
 func (s *STS) assume(ctx context.Context, p *auth.Principal) (aws.Credentials, error) {
