@@ -97,6 +97,11 @@ func TestServeAndSignEndToEnd(t *testing.T) {
 	if resp, err := http.Get(base + "/readyz"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("readyz: %v %v", resp, err)
 	}
+	// The IdP token endpoint, discovered by the verifier, is where DINAMIS
+	// clients look for it.
+	if _, body := testenv.Fetch(t, "GET", base+"/openapi.json", nil); !strings.Contains(body, `"tokenUrl":"`+idp.URL+`/token"`) {
+		t.Errorf("openapi.json lacks the discovered tokenUrl %s/token", idp.URL)
+	}
 
 	tok := idp.Token(t, "alice", "signer", nil)
 	stdout, stderr, err := run(context.Background(), "sign", "--endpoint", base, "--token", tok, "s3://eodata/s2/B02.tif")

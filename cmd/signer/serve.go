@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -157,7 +155,9 @@ func buildAPI(ctx context.Context, cfg *Config, log *slog.Logger) (*signer.Serve
 		StorageReady: func(ctx context.Context) error { return reachable(ctx, httpClient, cfg.S3.Endpoint) },
 	}
 	if sc.TokenURL == "" {
-		sc.TokenURL = discoverTokenURL(ctx, httpClient, cfg.Issuers[0], log)
+		if sc.TokenURL = verifier.TokenURL(ctx, cfg.Issuers[0]); sc.TokenURL == "" {
+			log.Warn("could not discover the IdP token endpoint for /openapi.json; set --token-url", "issuer", cfg.Issuers[0])
+		}
 	}
 	switch cfg.Mode {
 	case "static":
@@ -212,27 +212,4 @@ func reachable(ctx context.Context, client *http.Client, endpoint string) error 
 	}
 	resp.Body.Close()
 	return nil
-}
-
-// discoverTokenURL reads token_endpoint from the issuer's discovery document,
-// best effort (the signer starts while the IdP is down).
-func discoverTokenURL(ctx context.Context, client *http.Client, issuer string, log *slog.Logger) string {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil)
-	resp, err := client.Do(req)
-	if err == nil {
-		defer resp.Body.Close()
-		var d struct {
-			TokenEndpoint string `json:"token_endpoint"`
-		}
-		if err = json.NewDecoder(resp.Body).Decode(&d); err == nil && d.TokenEndpoint != "" {
-			return d.TokenEndpoint
-		}
-		if err == nil {
-			err = errors.New("no token_endpoint")
-		}
-	}
-	log.Warn("could not discover the IdP token endpoint for /openapi.json; set --token-url", "issuer", issuer, "err", err)
-	return ""
 }

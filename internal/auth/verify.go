@@ -81,6 +81,7 @@ type issuer struct {
 	audiences []string
 	mu        sync.Mutex
 	verifier  *oidc.IDTokenVerifier
+	tokenURL  string // from discovery
 }
 
 // NewVerifier returns a verifier; discovery happens on first use (and is
@@ -155,7 +156,23 @@ func (v *Verifier) idTokenVerifier(ctx context.Context, is *issuer) (*oidc.IDTok
 		return nil, &Error{Reason: "identity provider discovery has no jwks_uri", Unavailable: true, Err: err}
 	}
 	is.verifier = oidc.NewVerifier(is.cfg.URL, oidc.NewRemoteKeySet(keyCtx, meta.JWKSURL), cfg)
+	is.tokenURL = p.Endpoint().TokenURL
 	return is.verifier, nil
+}
+
+// TokenURL returns the token endpoint that issuerURL's discovery document
+// names ("" when it cannot be discovered now, or the issuer is unknown).
+func (v *Verifier) TokenURL(ctx context.Context, issuerURL string) string {
+	is := v.issuers[issuerURL]
+	if is == nil {
+		return ""
+	}
+	if _, err := v.idTokenVerifier(ctx, is); err != nil {
+		return ""
+	}
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	return is.tokenURL
 }
 
 // Ready checks that every issuer's discovery document can be fetched.

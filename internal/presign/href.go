@@ -115,7 +115,11 @@ func (s *Storage) bucketAllowed(b string) bool {
 // alias and returns the bucket and the still-escaped key.
 func (s *Storage) split(u *url.URL) (bucket, rawKey string, err error) {
 	host := strings.ToLower(u.Host)
-	for _, base := range append([]*url.URL{s.Endpoint}, s.Aliases...) {
+	for i := -1; i < len(s.Aliases); i++ { // the endpoint, then its aliases
+		base := s.Endpoint
+		if i >= 0 {
+			base = s.Aliases[i]
+		}
 		if base == nil || u.Scheme != base.Scheme {
 			continue
 		}
