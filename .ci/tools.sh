@@ -10,12 +10,12 @@
 # Usage: .ci/tools.sh [tool...]   (no argument: every tool; "list": names)
 #
 # Adding a tool: write install_<tool> (use cached / go_install_cached helpers),
-# add it to TOOLS. Later: seaweedfs (go mod download + go build ./weed),
-# dex (tools/dex module), chromium (apt-get).
+# add it to TOOLS. Go tools are built from the Go module proxy; gdal comes
+# from Debian (apt-get, when it is missing and we are root).
 set -euo pipefail
 
 BIN_DIR="${EOCAT_TOOLS_DIR:-$HOME/.cache/eocat/bin}"
-TOOLS=(versitygw seaweedfs dex)
+TOOLS=(versitygw seaweedfs dex gdal)
 
 VERSITYGW_VERSION=v1.8.0
 # SeaweedFS: a pseudo-version (its go.mod has replace directives, so
@@ -81,6 +81,22 @@ build_dex() {
 
 install_dex() {
 	build_cached dex "$DEX_VERSION" EOCAT_DEX build_dex
+}
+
+# GDAL's command-line tools (a real /vsicurl/ client) from Debian.
+install_gdal() {
+	local start=$SECONDS
+	if ! command -v gdalinfo >/dev/null; then
+		if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+			log "gdal: gdalinfo not found; install Debian's gdal-bin (apt-get install gdal-bin)"
+			exit 1
+		fi
+		log "gdal: installing Debian's gdal-bin…"
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gdal-bin; } >&2
+		log "gdal: installed in $((SECONDS - start)) s"
+	fi
+	log "gdal: $(gdalinfo --version)"
+	printf 'export %s=%q\n' EOCAT_GDALINFO "$(command -v gdalinfo)"
 }
 
 main() {
