@@ -32,9 +32,11 @@ type SeaweedFS struct {
 // StartSeaweedFS starts weed mini with the given advanced IAM configuration
 // (sts, providers, policy, policies, roles; an admin identity is added) and
 // stops it when the test ends. It binds SeaweedFS's fixed loopback ports
-// (8333, 9333, 8888, …), so only one package may use it.
+// (8333, 9333, 8888, …): test binaries that start it concurrently take
+// turns through a lock file.
 func StartSeaweedFS(t testing.TB, iam map[string]any) *SeaweedFS {
 	t.Helper()
+	lockPorts(t, filepath.Join(os.TempDir(), "eocat-seaweedfs.lock"))
 	bin := os.Getenv("EOCAT_WEED")
 	if bin == "" {
 		home, _ := os.UserHomeDir()
@@ -85,6 +87,21 @@ func StartSeaweedFS(t testing.TB, iam map[string]any) *SeaweedFS {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// lockPorts holds an exclusive lock on path until the test ends, waiting for
+// another process that holds it.
+func lockPorts(t testing.TB, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatalf("locking %s: %v", path, err)
+	}
+	t.Cleanup(func() { f.Close() }) // closing releases the lock
 }
 
 // Client is an admin S3 client.
