@@ -200,6 +200,9 @@ func compile(s string) (pattern, error) {
 // match expands the claim variables (one pattern per combination of list
 // values) and glob-matches the resource with them as literal text.
 func (p pattern) match(resource string, claims map[string]any) bool {
+	if !slices.ContainsFunc(p, func(pt part) bool { return pt.kind == 'v' }) {
+		return matchParts(p, resource) // no variable to expand
+	}
 	var expand func(i int, acc []part) bool
 	expand = func(i int, acc []part) bool {
 		if i == len(p) {

@@ -89,6 +89,9 @@ func (s *Storage) Parse(href string) (Object, error) {
 	if !s.bucketAllowed(o.Bucket) {
 		return o, fmt.Errorf("%w: bucket %q", ErrNotAllowed, o.Bucket)
 	}
+	if u.RawQuery == "" {
+		return o, nil
+	}
 	for name, vals := range u.Query() {
 		switch {
 		case strings.HasPrefix(strings.ToLower(name), "x-amz-"):
@@ -142,20 +145,29 @@ func (s *Storage) split(u *url.URL) (bucket, rawKey string, err error) {
 }
 
 // canonicalKey decodes an escaped path ("/a/b%20c") into a key, refusing
-// what could address another object than the one written.
+// what could address another object than the one written. A key without
+// escapes is checked in place and returned without a copy.
 func canonicalKey(raw string) (string, error) {
 	raw = strings.TrimPrefix(raw, "/")
 	if raw == "" {
 		return "", fmt.Errorf("%w: no object key", ErrInvalid)
 	}
-	segs := strings.Split(raw, "/")
-	for i, seg := range segs {
-		if strings.Contains(strings.ToLower(seg), "%2f") || strings.Contains(strings.ToLower(seg), "%5c") {
-			return "", fmt.Errorf("%w: encoded slash in the key", ErrInvalid)
-		}
-		dec, err := url.PathUnescape(seg)
-		if err != nil {
-			return "", fmt.Errorf("%w: %v", ErrInvalid, err)
+	escaped := strings.IndexByte(raw, '%') >= 0
+	var b strings.Builder
+	if escaped {
+		b.Grow(len(raw))
+	}
+	for rest, first := raw, true; ; first = false {
+		seg, tail, more := strings.Cut(rest, "/")
+		dec := seg
+		if escaped && strings.IndexByte(seg, '%') >= 0 {
+			if encodedSlash(seg) {
+				return "", fmt.Errorf("%w: encoded slash in the key", ErrInvalid)
+			}
+			var err error
+			if dec, err = url.PathUnescape(seg); err != nil {
+				return "", fmt.Errorf("%w: %v", ErrInvalid, err)
+			}
 		}
 		if !utf8.ValidString(dec) {
 			return "", fmt.Errorf("%w: key is not valid UTF-8", ErrInvalid)
@@ -163,17 +175,29 @@ func canonicalKey(raw string) (string, error) {
 		if dec == "." || dec == ".." {
 			return "", fmt.Errorf("%w: %q segment in the key", ErrInvalid, dec)
 		}
-		if dec == "" && i != len(segs)-1 {
+		if dec == "" && more {
 			return "", fmt.Errorf("%w: empty segment in the key", ErrInvalid)
 		}
-		for _, r := range dec {
-			if r < 0x20 || r == 0x7f || r == '\\' {
+		for i := 0; i < len(dec); i++ { // bytes: UTF-8 continuation bytes are >= 0x80
+			if c := dec[i]; c < 0x20 || c == 0x7f || c == '\\' {
 				return "", fmt.Errorf("%w: control character or backslash in the key", ErrInvalid)
 			}
 		}
-		segs[i] = dec
+		if escaped {
+			if !first {
+				b.WriteByte('/')
+			}
+			b.WriteString(dec)
+		}
+		if !more {
+			break
+		}
+		rest = tail
 	}
-	key := strings.Join(segs, "/")
+	key := raw
+	if escaped {
+		key = b.String()
+	}
 	if strings.HasSuffix(key, "/") {
 		return "", fmt.Errorf("%w: the key names a folder, not an object", ErrInvalid)
 	}
@@ -181,4 +205,15 @@ func canonicalKey(raw string) (string, error) {
 		return "", fmt.Errorf("%w: key longer than 1024 bytes", ErrInvalid)
 	}
 	return key, nil
+}
+
+// encodedSlash reports whether seg holds an escaped '/' or '\\' (%2F, %5C,
+// any case).
+func encodedSlash(seg string) bool {
+	for i := 0; i+2 < len(seg); i++ {
+		if seg[i] == '%' && (seg[i+1] == '2' && seg[i+2]|0x20 == 'f' || seg[i+1] == '5' && seg[i+2]|0x20 == 'c') {
+			return true
+		}
+	}
+	return false
 }

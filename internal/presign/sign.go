@@ -79,11 +79,10 @@ func (s *Signer) Sign(ctx context.Context, creds aws.Credentials, method string,
 		return "", time.Time{}, ErrExpired
 	}
 	u := s.storage.URL(o)
-	q := url.Values{"X-Amz-Expires": {strconv.Itoa(int(d / time.Second))}}
+	u.RawQuery = "X-Amz-Expires=" + strconv.Itoa(int(d/time.Second))
 	if o.VersionID != "" {
-		q.Set("versionId", o.VersionID)
+		u.RawQuery += "&versionId=" + url.QueryEscape(o.VersionID)
 	}
-	u.RawQuery = q.Encode()
 	req := &http.Request{Method: method, URL: u, Host: u.Host, Header: http.Header{}}
 	signed, _, err := s.v4.PresignHTTP(ctx, creds, req, "UNSIGNED-PAYLOAD", "s3", s.storage.Region, now)
 	if err != nil {

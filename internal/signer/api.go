@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -111,9 +112,9 @@ func (b *batch) sign(ctx context.Context, href string) (string, error) {
 	}
 	b.signed++
 	b.s.metrics.signed.Inc()
-	b.s.log.Info("signed", "subject", b.p.Subject, "issuer", b.p.Issuer, "method", b.method,
-		"bucket", o.Bucket, "key", o.Key, "expiry", exp.Format(time.RFC3339), "mode", b.s.cfg.Mode,
-		"request_id", requestID(ctx))
+	b.s.log.LogAttrs(ctx, slog.LevelInfo, "signed", slog.String("subject", b.p.Subject), slog.String("issuer", b.p.Issuer),
+		slog.String("method", b.method), slog.String("bucket", o.Bucket), slog.String("key", o.Key),
+		slog.Time("expiry", exp), slog.String("mode", b.s.cfg.Mode), slog.String("request_id", requestID(ctx)))
 	return u, nil
 }
 
