@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -144,6 +145,31 @@ func (e *Exchanger) exchange(ctx context.Context, p *Principal) (string, time.Ti
 	expires := p.Expiry
 	if out.ExpiresIn > 0 {
 		expires = e.opts.Now().Add(time.Duration(out.ExpiresIn) * time.Second)
+	} else if exp, ok := jwtExpiry(out.AccessToken); ok {
+		// expires_in is only RECOMMENDED (RFC 8693 §2.2.1); zitadel omits
+		// it for ID tokens. The issued token's own exp is then the expiry,
+		// not the caller's (which may be much later).
+		expires = exp
 	}
 	return out.AccessToken, expires, nil
+}
+
+// jwtExpiry reads the exp claim of a JWT without verifying it (the storage
+// does); ok is false for an opaque token or one without exp.
+func jwtExpiry(tok string) (time.Time, bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return time.Time{}, false
+	}
+	var c struct {
+		Exp float64 `json:"exp"`
+	}
+	if json.Unmarshal(raw, &c) != nil || c.Exp <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(c.Exp), 0), true
 }
