@@ -81,6 +81,7 @@ type issuer struct {
 	audiences []string
 	mu        sync.Mutex
 	verifier  *oidc.IDTokenVerifier
+	keys      *keySet
 	tokenURL  string // from discovery
 }
 
@@ -137,10 +138,9 @@ func (v *Verifier) idTokenVerifier(ctx context.Context, is *issuer) (*oidc.IDTok
 		SupportedSigningAlgs: v.opts.Algorithms,
 		Now:                  func() time.Time { return v.opts.Now().Add(-v.opts.Leeway) },
 	}
-	// Keys are fetched with a context that outlives this request.
-	keyCtx := oidc.ClientContext(context.Background(), v.opts.HTTPClient)
 	if is.cfg.JWKSURL != "" {
-		is.verifier = oidc.NewVerifier(is.cfg.URL, oidc.NewRemoteKeySet(keyCtx, is.cfg.JWKSURL), cfg)
+		is.keys = newKeySet(is.cfg.JWKSURL, v.opts.HTTPClient, v.opts.Algorithms, v.opts.Now)
+		is.verifier = oidc.NewVerifier(is.cfg.URL, is.keys, cfg)
 		return is.verifier, nil
 	}
 	dctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, v.opts.HTTPClient), 10*time.Second)
@@ -155,7 +155,8 @@ func (v *Verifier) idTokenVerifier(ctx context.Context, is *issuer) (*oidc.IDTok
 	if err := p.Claims(&meta); err != nil || meta.JWKSURL == "" {
 		return nil, &Error{Reason: "identity provider discovery has no jwks_uri", Unavailable: true, Err: err}
 	}
-	is.verifier = oidc.NewVerifier(is.cfg.URL, oidc.NewRemoteKeySet(keyCtx, meta.JWKSURL), cfg)
+	is.keys = newKeySet(meta.JWKSURL, v.opts.HTTPClient, v.opts.Algorithms, v.opts.Now)
+	is.verifier = oidc.NewVerifier(is.cfg.URL, is.keys, cfg)
 	is.tokenURL = p.Endpoint().TokenURL
 	return is.verifier, nil
 }

@@ -1,0 +1,136 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc/oidctest"
+)
+
+// clock is a settable Options.Now.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func keyStats(t *testing.T, v *Verifier, issuer string) (fetches, refreshes int) {
+	t.Helper()
+	is := v.issuers[issuer]
+	is.mu.Lock()
+	ks := is.keys
+	is.mu.Unlock()
+	if ks == nil {
+		t.Fatal("no key set yet")
+	}
+	return ks.stats()
+}
+
+// Tokens with made-up key ids must not turn the signer into a relay that
+// hits the IdP's JWKS endpoint once per request.
+func TestUnknownKeyIDsDoNotFloodTheIdP(t *testing.T) {
+	idp := newTestIdP(t)
+	clk := &clock{t: time.Now()}
+	v, err := NewVerifier(Options{Issuers: []Issuer{{URL: idp.URL}}, Audiences: []string{"signer"}, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, token(t, idp, nil)); err != nil {
+		t.Fatal(err)
+	}
+	foreign, _ := rsa.GenerateKey(rand.Reader, 2048)
+	claims, _ := json.Marshal(map[string]any{"iss": idp.URL, "sub": "mallory", "aud": "signer", "exp": time.Now().Add(time.Hour).Unix()})
+	for i := range 50 {
+		forged := oidctest.SignIDToken(foreign, "made-up-"+string(rune('a'+i%26)), "RS256", string(claims))
+		_, err := v.Verify(ctx, forged)
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Unavailable || ae.Reason != "token rejected" {
+			t.Fatalf("forged token %d: %v", i, err)
+		}
+	}
+	fetches, refreshes := keyStats(t, v, idp.URL)
+	if fetches != 1+keyRefreshBurst || refreshes != keyRefreshBurst {
+		t.Fatalf("50 unknown key ids: %d JWKS fetches (%d refreshes), want 1 + %d", fetches, refreshes, keyRefreshBurst)
+	}
+	// A genuine rotation later is still picked up: the budget refills.
+	idp.Rotate(t)
+	if _, err := v.Verify(ctx, token(t, idp, nil)); err == nil {
+		t.Fatal("new key accepted while the refresh budget is spent (the test proves nothing)")
+	}
+	clk.add(keyRefreshEvery)
+	if _, err := v.Verify(ctx, token(t, idp, nil)); err != nil {
+		t.Fatalf("token signed with the rotated key, after %s: %v", keyRefreshEvery, err)
+	}
+	if fetches, _ := keyStats(t, v, idp.URL); fetches != 2+keyRefreshBurst {
+		t.Fatalf("%d fetches, want %d", fetches, 2+keyRefreshBurst)
+	}
+}
+
+// A key the IdP withdrew stops being trusted once the key set is older than
+// keyMaxAge, even when no token with an unknown key id comes by.
+func TestWithdrawnKeyAgesOut(t *testing.T) {
+	idp := newTestIdP(t)
+	clk := &clock{t: time.Now()}
+	v, err := NewVerifier(Options{Issuers: []Issuer{{URL: idp.URL}}, Audiences: []string{"signer"}, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	old := token(t, idp, nil)
+	if _, err := v.Verify(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	idp.Rotate(t) // the old key is no longer published
+	if _, err := v.Verify(ctx, old); err != nil {
+		t.Fatalf("within %s the known key still verifies: %v", keyMaxAge, err)
+	}
+	clk.add(keyMaxAge + time.Second)
+	// This verification still succeeds (keys in hand) and refreshes them in
+	// the background.
+	if _, err := v.Verify(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if fetches, _ := keyStats(t, v, idp.URL); fetches == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no background refresh of old keys")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Wait until the refreshed keys are in place, then the withdrawn key
+	// is refused (its refresh budget is intact, so one more fetch happens).
+	for {
+		_, err := v.Verify(ctx, old)
+		if err != nil {
+			var ae *Error
+			if !errors.As(err, &ae) || ae.Reason != "token rejected" || !strings.Contains(err.Error(), "no published key") {
+				t.Fatalf("withdrawn key: %v", err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the withdrawn key is still trusted after the refresh")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := v.Verify(ctx, token(t, idp, nil)); err != nil {
+		t.Fatalf("current key: %v", err)
+	}
+}
