@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"gitlab.com/eocat/eocat/internal/apikey"
 	"gitlab.com/eocat/eocat/internal/presign"
 	"go.yaml.in/yaml/v3"
 )
@@ -56,6 +59,12 @@ type Config struct {
 
 	STS      STSConfig      `yaml:"sts"`
 	Exchange ExchangeConfig `yaml:"exchange"`
+	APIKeys  APIKeysConfig  `yaml:"api_keys"`
+
+	// POST /credentials (mode sts): collection id → s3://bucket/folder/, and
+	// the longest session handed out.
+	Collections            map[string]string `yaml:"collections"`
+	CredentialsMaxDuration duration          `yaml:"credentials_max_duration"`
 
 	LogFormat string `yaml:"log_format"`
 	LogLevel  string `yaml:"log_level"`
@@ -89,14 +98,29 @@ type ExchangeConfig struct {
 	Params             map[string]string `yaml:"params"`
 }
 
+// APIKeysConfig enables the DINAMIS API keys (mode static): users create
+// keys with their token and sign with the access-key/secret-key headers.
+type APIKeysConfig struct {
+	File        string   `yaml:"file"`         // JSON store; empty: API keys off
+	MaxLifetime duration `yaml:"max_lifetime"` // 0: 90 days
+	MaxPerUser  int      `yaml:"max_per_user"` // 0: 20
+
+	store *apikey.FileStore // opened by buildAPI, closed by runServe
+}
+
+// maxAPIKeyLifetime bounds api-keys-max-lifetime: a key is a standing
+// credential, and its claims are never refreshed.
+const maxAPIKeyLifetime = 10 * 365 * 24 * time.Hour
+
 func defaults() Config {
 	return Config{
 		Listen: "127.0.0.1:8080", Mode: "static",
 		S3:              S3Config{Region: "us-east-1"},
 		DefaultDuration: duration(time.Hour), MaxDuration: duration(presign.MaxLifetime),
 		BatchLimit: 1000, RateLimit: 50, RateBurst: 200,
-		STS:       STSConfig{Duration: duration(time.Hour)},
-		LogFormat: "json", LogLevel: "info",
+		STS:                    STSConfig{Duration: duration(time.Hour)},
+		CredentialsMaxDuration: duration(time.Hour),
+		LogFormat:              "json", LogLevel: "info",
 	}
 }
 
@@ -179,6 +203,23 @@ func load(c *cli.Context) (*Config, error) {
 			cfg.Exchange.Params[k] = v
 		}
 	}
+	if c.IsSet("collection") {
+		cfg.Collections = map[string]string{}
+		for _, kv := range c.StringSlice("collection") {
+			id, prefix, ok := strings.Cut(kv, "=")
+			if !ok || id == "" || prefix == "" {
+				errs = append(errs, fmt.Errorf("--collection %q: want ID=s3://bucket/folder/", kv))
+				continue
+			}
+			cfg.Collections[id] = prefix
+		}
+	}
+	dur("credentials-max-duration", &cfg.CredentialsMaxDuration)
+	str("api-keys-file", &cfg.APIKeys.File)
+	dur("api-keys-max-lifetime", &cfg.APIKeys.MaxLifetime)
+	if c.IsSet("api-keys-max-per-user") {
+		cfg.APIKeys.MaxPerUser = c.Int("api-keys-max-per-user")
+	}
 	str("log-format", &cfg.LogFormat)
 	str("log-level", &cfg.LogLevel)
 	if err := errors.Join(append(errs, cfg.validate()...)...); err != nil {
@@ -246,8 +287,79 @@ func (c *Config) validate() []error {
 	if c.Exchange.TokenURL != "" && c.Exchange.ClientID == "" {
 		bad("exchange-client-id: required with exchange-token-url")
 	}
+	errs = append(errs, c.validateCredentials()...)
+	errs = append(errs, c.validateAPIKeys()...)
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("log-format %q: want json or text", c.LogFormat)
+	}
+	return errs
+}
+
+// collectionID is what a collection may be called (it appears in request
+// bodies and logs).
+var collectionID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// validateCredentials checks the settings of POST /credentials.
+func (c *Config) validateCredentials() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("  - "+format, args...)) }
+	if d := time.Duration(c.CredentialsMaxDuration); d < presign.MinSessionDuration || d > presign.MaxSessionDuration {
+		bad("credentials-max-duration %v: STS sessions last 15m to 12h", d)
+	}
+	if len(c.Collections) == 0 {
+		return errs
+	}
+	if c.Mode != "sts" {
+		bad("collections: POST /credentials needs mode sts")
+	}
+	if c.STS.SessionPolicy != "" {
+		bad("collections: POST /credentials is off when sts-session-policy is set (STS takes one inline session policy)")
+	}
+	endpoint, err := url.Parse(c.S3.Endpoint)
+	if err != nil || endpoint.Host == "" {
+		return errs // reported by validate
+	}
+	st := &presign.Storage{Endpoint: endpoint, Buckets: c.S3.Buckets}
+	for _, a := range c.S3.Aliases {
+		if u, err := url.Parse(a); err == nil {
+			st.Aliases = append(st.Aliases, u)
+		}
+	}
+	ids := make([]string, 0, len(c.Collections))
+	for id := range c.Collections {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if !collectionID.MatchString(id) {
+			bad("collection %q: an id is 1 to 128 letters, digits, '.', '_' or '-'", id)
+		}
+		if _, err := st.ParsePrefix(c.Collections[id]); err != nil {
+			bad("collection %s: %v (want s3://bucket/folder/ in an s3-bucket)", id, err)
+		}
+	}
+	return errs
+}
+
+// validateAPIKeys checks the API-key settings.
+func (c *Config) validateAPIKeys() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("  - "+format, args...)) }
+	k := c.APIKeys
+	if k.File == "" {
+		if k.MaxLifetime != 0 || k.MaxPerUser != 0 {
+			bad("api-keys-max-lifetime, api-keys-max-per-user: API keys are off; set api-keys-file (SIGNER_API_KEYS_FILE) to enable them")
+		}
+		return errs
+	}
+	if c.Mode == "sts" {
+		bad("api-keys-file: API keys need mode static (in mode sts the storage's STS needs the user's own token, which a request made with an API key does not carry)")
+	}
+	if d := time.Duration(k.MaxLifetime); d < 0 || d > maxAPIKeyLifetime {
+		bad("api-keys-max-lifetime %v: want a positive duration of at most %v (0: 2160h, 90 days)", d, maxAPIKeyLifetime)
+	}
+	if k.MaxPerUser < 0 || k.MaxPerUser > 1000 {
+		bad("api-keys-max-per-user %d: want 1..1000 (0: 20)", k.MaxPerUser)
 	}
 	return errs
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/urfave/cli/v2"
+	"gitlab.com/eocat/eocat/internal/apikey"
 	"gitlab.com/eocat/eocat/internal/auth"
 	"gitlab.com/eocat/eocat/internal/policy"
 	"gitlab.com/eocat/eocat/internal/presign"
@@ -53,6 +55,11 @@ func serveFlags() []cli.Flag {
 		s("exchange-client-secret", "client secret for the token exchange (prefer SIGNER_EXCHANGE_CLIENT_SECRET)"),
 		s("exchange-audience", "audience requested in the token exchange"),
 		l("exchange-param", "extra form `NAME=VALUE` sent with the exchange (provider quirks, e.g. connector_id=self for Dex)"),
+		l("collection", "`ID=s3://bucket/folder/` a caller may name in POST /credentials instead of a prefix (mode sts; repeat)"),
+		s("credentials-max-duration", "longest session POST /credentials hands out, 15m to 12h (default 1h; mode sts)"),
+		s("api-keys-file", "JSON `FILE` keeping the DINAMIS API keys users create (hashed; mode static); unset: API keys off"),
+		s("api-keys-max-lifetime", "an API key expires this long after its creation (default 2160h, 90 days)"),
+		&cli.IntFlag{Name: "api-keys-max-per-user", EnvVars: envVar("api-keys-max-per-user"), Usage: "live API keys a user may hold (default 20)"},
 		s("log-format", "json (default) or text"),
 		s("log-level", "debug, info (default), warn or error"),
 	}
@@ -95,6 +102,11 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if cfg.APIKeys.store != nil {
+			cfg.APIKeys.store.Close()
+		}
+	}()
 	api, err := buildAPI(c.Context, cfg, log)
 	if err != nil {
 		return err
@@ -169,6 +181,16 @@ func buildAPI(ctx context.Context, cfg *Config, log *slog.Logger) (*signer.Serve
 			return nil, fmt.Errorf("storage credentials: %w", err)
 		}
 		sc.Credentials = presign.NewStatic(awsCfg.Credentials)
+		if k := cfg.APIKeys; k.File != "" {
+			store, err := apikey.OpenFile(k.File, apikey.Options{MaxLifetime: time.Duration(k.MaxLifetime), MaxPerOwner: k.MaxPerUser})
+			if err != nil {
+				return nil, err
+			}
+			cfg.APIKeys.store, sc.APIKeys = store, store
+			log.Info("API keys enabled", "file", store.Path(),
+				"max_lifetime", cmp.Or(time.Duration(k.MaxLifetime), apikey.DefaultMaxLifetime).String(),
+				"max_per_user", cmp.Or(k.MaxPerUser, apikey.DefaultMaxPerOwner))
+		}
 	case "sts":
 		stsClient := sts.New(sts.Options{
 			Region: cfg.S3.Region, BaseEndpoint: aws.String(cfg.S3.Endpoint), HTTPClient: httpClient,
@@ -195,6 +217,9 @@ func buildAPI(ctx context.Context, cfg *Config, log *slog.Logger) (*signer.Serve
 		}
 		sc.Counters["signer_sts_calls_total"] = creds.Calls
 		sc.Counters["signer_sts_cache_hits_total"] = creds.Hits
+		sc.Counters["signer_credentials_issued_total"] = creds.Scoped
+		sc.Collections = cfg.Collections
+		sc.CredentialsMaxLifetime = time.Duration(cfg.CredentialsMaxDuration)
 		sc.Credentials = creds
 	}
 	return signer.New(sc)

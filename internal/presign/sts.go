@@ -2,8 +2,10 @@ package presign
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"gitlab.com/eocat/eocat/internal/auth"
 	"gitlab.com/eocat/eocat/internal/expcache"
 )
@@ -43,9 +46,10 @@ type STSOptions struct {
 // cached per issuer and subject until shortly before they expire, and a
 // burst of requests from one user makes one STS call.
 type STS struct {
-	opts  STSOptions
-	cache expcache.Cache[aws.Credentials]
-	calls atomic.Int64
+	opts   STSOptions
+	cache  expcache.Cache[aws.Credentials]
+	calls  atomic.Int64
+	scoped atomic.Int64 // scoped sessions issued
 }
 
 // NewSTS returns an STS credential source.
@@ -68,12 +72,12 @@ func (s *STS) Hits() int64  { return s.cache.Hits() }
 // Credentials returns the caller's temporary credentials.
 func (s *STS) Credentials(ctx context.Context, p *auth.Principal) (aws.Credentials, error) {
 	return s.cache.Get(ctx, p.Issuer+"\x00"+p.Subject, func(ctx context.Context) (aws.Credentials, time.Time, error) {
-		c, err := s.assume(ctx, p)
+		c, err := s.assume(ctx, p, s.opts.SessionPolicy, s.opts.Duration)
 		return c, c.Expires, err
 	})
 }
 
-func (s *STS) assume(ctx context.Context, p *auth.Principal) (aws.Credentials, error) {
+func (s *STS) assume(ctx context.Context, p *auth.Principal, policy string, d time.Duration) (aws.Credentials, error) {
 	token := p.Token
 	if s.opts.Exchanger != nil {
 		t, err := s.opts.Exchanger.Exchange(ctx, p)
@@ -85,19 +89,19 @@ func (s *STS) assume(ctx context.Context, p *auth.Principal) (aws.Credentials, e
 	in := &sts.AssumeRoleWithWebIdentityInput{
 		WebIdentityToken: aws.String(token),
 		RoleSessionName:  aws.String(sessionName(p.Subject)),
-		DurationSeconds:  aws.Int32(int32(s.opts.Duration / time.Second)),
+		DurationSeconds:  aws.Int32(int32(d / time.Second)),
 	}
 	if s.opts.RoleARN != "" {
 		in.RoleArn = aws.String(s.opts.RoleARN)
 	}
-	if s.opts.SessionPolicy != "" {
-		in.Policy = aws.String(s.opts.SessionPolicy)
+	if policy != "" {
+		in.Policy = aws.String(policy)
 	}
 	s.calls.Add(1)
 	out, err := s.opts.Client.AssumeRoleWithWebIdentity(ctx, in)
 	if err != nil {
 		var ae smithy.APIError
-		if errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultClient {
+		if errors.As(err, &ae) && clientFault(err, ae) {
 			return aws.Credentials{}, fmt.Errorf("%w: %s: %s", ErrSTSRefused, ae.ErrorCode(), ae.ErrorMessage())
 		}
 		return aws.Credentials{}, fmt.Errorf("storage STS: %w", err)
@@ -110,6 +114,144 @@ func (s *STS) assume(ctx context.Context, p *auth.Principal) (aws.Credentials, e
 		AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey, SessionToken: aws.ToString(c.SessionToken),
 		CanExpire: true, Expires: *c.Expiration, Source: "AssumeRoleWithWebIdentity",
 	}, nil
+}
+
+// Scope is what a scoped session is narrowed to: one folder of one bucket,
+// read-only or read-write.
+type Scope struct {
+	Bucket string
+	Prefix string // "" (the whole bucket) or a folder, ending in "/"
+	Write  bool
+}
+
+// S3 and STS bounds on sessions (AWS's, which SeaweedFS follows).
+const (
+	MinSessionDuration = 15 * time.Minute
+	MaxSessionDuration = 12 * time.Hour
+	// maxSessionPolicy is the size limit of an inline session policy.
+	maxSessionPolicy = 2048
+)
+
+// ErrScopedUnsupported is returned by ScopedCredentials when the signer's
+// sessions are already narrowed by a configured session policy: STS takes
+// one inline policy, and replacing the operator's could widen the session.
+var ErrScopedUnsupported = errors.New("scoped credentials cannot be combined with a configured STS session policy")
+
+// ParsePrefix reads a folder on the storage, s3://bucket/folder/ or an
+// http(s) URL in any form Parse accepts, into a read-only Scope. A prefix is
+// always a folder: "s3://b/a" is "a/" and never covers "ab…"; "s3://b/" is
+// the whole bucket. The checks are Parse's (allowed bucket, no "." or ".."
+// segments, no encoded slash, no control character), and then some: no
+// query or fragment, and none of * ? $, which IAM would read as wildcards or
+// policy variables in the session policy.
+func (s *Storage) ParsePrefix(raw string) (Scope, error) {
+	if strings.ContainsAny(raw, "?#") {
+		return Scope{}, fmt.Errorf("%w: a prefix has no query or fragment", ErrInvalid)
+	}
+	// Parse wants an object key: a sentinel segment, which no bucket name can
+	// be, turns the folder into one.
+	const sentinel = "_"
+	href := raw
+	if !strings.HasSuffix(href, "/") {
+		href += "/"
+	}
+	o, err := s.Parse(href + sentinel)
+	if err != nil {
+		return Scope{}, err
+	}
+	prefix := strings.TrimSuffix(o.Key, sentinel)
+	if strings.ContainsAny(prefix, "*?$") {
+		return Scope{}, fmt.Errorf("%w: * ? and $ are not allowed in a prefix (IAM wildcards and variables)", ErrInvalid)
+	}
+	return Scope{Bucket: o.Bucket, Prefix: prefix}, nil
+}
+
+// SessionPolicy is the IAM policy narrowing a session to the scope: read
+// (GET, HEAD) under the prefix, list the bucket only under the prefix, find
+// the bucket's region, and with Write also upload (single and multipart) —
+// never delete. The storage intersects it with the role's own policies.
+func (sc Scope) SessionPolicy() (string, error) {
+	if sc.Bucket == "" || strings.ContainsAny(sc.Bucket, "*?$/") {
+		return "", fmt.Errorf("%w: bucket %q", ErrInvalid, sc.Bucket)
+	}
+	if strings.ContainsAny(sc.Prefix, "*?$") || (sc.Prefix != "" && !strings.HasSuffix(sc.Prefix, "/")) {
+		return "", fmt.Errorf("%w: prefix %q", ErrInvalid, sc.Prefix)
+	}
+	objects := "arn:aws:s3:::" + sc.Bucket + "/" + sc.Prefix + "*"
+	bucket := "arn:aws:s3:::" + sc.Bucket
+	actions := []string{"s3:GetObject"}
+	if sc.Write {
+		actions = append(actions, "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
+	}
+	type statement struct {
+		Effect    string                         `json:"Effect"`
+		Action    []string                       `json:"Action"`
+		Resource  []string                       `json:"Resource"`
+		Condition map[string]map[string][]string `json:"Condition,omitempty"`
+	}
+	doc := struct {
+		Version   string      `json:"Version"`
+		Statement []statement `json:"Statement"`
+	}{"2012-10-17", []statement{
+		{Effect: "Allow", Action: actions, Resource: []string{objects}},
+		{Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{bucket},
+			Condition: map[string]map[string][]string{"StringLike": {"s3:prefix": {sc.Prefix + "*"}}}},
+		{Effect: "Allow", Action: []string{"s3:GetBucketLocation"}, Resource: []string{bucket}},
+	}}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return "", err
+	}
+	policy := strings.TrimSuffix(b.String(), "\n")
+	if len(policy) > maxSessionPolicy {
+		return "", fmt.Errorf("%w: the prefix is too long for a session policy (%d bytes, the limit is %d)", ErrInvalid, len(policy), maxSessionPolicy)
+	}
+	return policy, nil
+}
+
+// ScopedCredentials asks the storage's STS for a new session of length d for
+// the caller, narrowed by sc's session policy. They are never cached: every
+// call is a new session, whose expiry the storage states.
+func (s *STS) ScopedCredentials(ctx context.Context, p *auth.Principal, sc Scope, d time.Duration) (aws.Credentials, error) {
+	if s.opts.SessionPolicy != "" {
+		return aws.Credentials{}, ErrScopedUnsupported
+	}
+	policy, err := sc.SessionPolicy()
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	if d < MinSessionDuration || d > MaxSessionDuration {
+		return aws.Credentials{}, fmt.Errorf("session length %v: want %v to %v", d, MinSessionDuration, MaxSessionDuration)
+	}
+	c, err := s.assume(ctx, p, policy, d)
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	s.scoped.Add(1)
+	return c, nil
+}
+
+// Scoped counts scoped sessions issued.
+func (s *STS) Scoped() int64 { return s.scoped.Load() }
+
+// clientFault reports whether the storage's STS refused the request (as
+// opposed to failing). The SDK sets the fault only on the errors it models
+// for the operation; any other error code (SeaweedFS's
+// InvalidParameterValue for a token of the wrong audience, AccessDenied, …)
+// comes back as FaultUnknown even when the response says Sender, so the
+// HTTP status decides then: 4xx but 429 (throttling) is a refusal.
+func clientFault(err error, ae smithy.APIError) bool {
+	switch ae.ErrorFault() {
+	case smithy.FaultClient:
+		return true
+	case smithy.FaultUnknown:
+		var re *smithyhttp.ResponseError
+		return errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 &&
+			re.HTTPStatusCode() != http.StatusTooManyRequests
+	}
+	return false
 }
 
 // sessionName makes an STS session name ([\w+=,.@-]{2,64}) from a subject.

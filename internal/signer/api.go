@@ -25,6 +25,10 @@ func (s *Server) routes() {
 	s.handleSigning("POST /sign/stac", s.signSTAC)
 	s.handleSigning("GET /redirect", s.redirect) // also HEAD, signed as HEAD
 	s.mux.Handle("GET /metrics", s.metrics.handler())
+	s.handle("POST /credentials", s.postCredentials)
+	s.handle("GET /create_api_key", s.createAPIKey) // apikeys.go (DINAMIS)
+	s.handle("GET /list_api_keys_with_metadata", s.listAPIKeys)
+	s.handle("GET /revoke_api_key", s.revokeAPIKey)
 	s.handle("GET /openapi.json", s.openAPI)
 	s.handle("GET /healthz", func(w http.ResponseWriter, _ *http.Request) error {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -328,6 +332,9 @@ func (s *Server) planetaryComputer(w http.ResponseWriter, r *http.Request) error
 }
 
 // GET|HEAD /redirect?href=… → 302 to the URL presigned for the same method.
+// Signing HEAD as HEAD matters to GDAL's /vsicurl/ (gdal_test.go): it opens
+// with HEAD, and when the redirect target refuses it GDAL retries with GET on
+// that target directly, GDAL_HTTP_HEADERS (the bearer token) included.
 func (s *Server) redirect(w http.ResponseWriter, r *http.Request) error {
 	href := r.URL.Query().Get("href")
 	if href == "" {

@@ -11,7 +11,20 @@
 // line (subject, method, bucket/key, expiry, mode), never with a token or a
 // signature.
 //
-// Neighbours: internal/auth (tokens), internal/policy (static mode),
-// internal/presign (hrefs, credentials, SigV4); cmd/signer builds the Config
-// and runs the server.
+// In mode sts, POST /credentials (credentials.go) hands out temporary
+// storage credentials for one folder, for tools that need prefix access
+// (Zarr, rclone, GDAL /vsis3/): a new STS session with the caller's token and
+// a session policy limited to the folder, which the storage intersects with
+// the role's own; each is logged (subject, bucket, prefix, expiry, access key
+// id, never a secret). In mode static it answers 404 not_supported: the
+// signer's own credentials are never handed out.
+//
+// Callers authenticate with a bearer token or, in static mode when a store
+// is configured, with a DINAMIS API key (access-key/secret-key headers;
+// apikeys.go): the key acts as its owner with the claims kept at creation,
+// and only a bearer token can create, list or revoke keys.
+//
+// Neighbours: internal/auth (tokens), internal/apikey (API keys),
+// internal/policy (static mode), internal/presign (hrefs, credentials,
+// SigV4); cmd/signer builds the Config and runs the server.
 package signer

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"gitlab.com/eocat/eocat/internal/apikey"
 	"gitlab.com/eocat/eocat/internal/auth"
 	"gitlab.com/eocat/eocat/internal/policy"
 	"gitlab.com/eocat/eocat/internal/presign"
@@ -42,6 +43,7 @@ type Config struct {
 	Mode            string
 	Storage         *presign.Storage
 	Verifier        Verifier
+	APIKeys         apikey.Store   // optional DINAMIS API keys (static mode only)
 	Policy          *policy.Policy // static mode
 	Credentials     CredentialSource
 	DefaultLifetime time.Duration // default 1 h
@@ -57,6 +59,12 @@ type Config struct {
 	StorageReady func(ctx context.Context) error
 	// Counters are exported on /metrics (e.g. signer_sts_calls_total).
 	Counters map[string]Counter
+	// POST /credentials (mode sts): collections by id (s3://bucket/folder/),
+	// and the default and longest session lengths (default 1 h; STS allows
+	// 15 min to 12 h).
+	Collections                map[string]string
+	CredentialsDefaultLifetime time.Duration
+	CredentialsMaxLifetime     time.Duration
 }
 
 // Server is the signer's HTTP API.
@@ -78,6 +86,9 @@ func New(cfg Config) (*Server, error) {
 			errs = append(errs, errors.New("static mode needs a policy (deny by default)"))
 		}
 	case ModeSTS:
+		if cfg.APIKeys != nil {
+			errs = append(errs, errors.New("API keys need mode static (in mode sts the storage needs the user's own token)"))
+		}
 	default:
 		errs = append(errs, fmt.Errorf("mode %q: want static or sts", cfg.Mode))
 	}
@@ -184,22 +195,28 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// principal authenticates the request and applies the rate limit.
+// principal authenticates the request (bearer token or API key) and applies
+// the rate limit.
 func (s *Server) principal(r *http.Request) (*auth.Principal, error) {
-	raw, ok := bearer(r)
-	if !ok {
-		return nil, &auth.Error{Reason: "missing bearer token (Authorization: Bearer <token>)"}
-	}
-	p, err := s.cfg.Verifier.Verify(r.Context(), raw)
+	p, err := s.authenticate(r) // apikeys.go: bearer token or API key
 	if err != nil {
 		return nil, err
 	}
-	if s.limits != nil {
-		if wait := s.limits.take(p.Issuer + "|" + p.Subject); wait > 0 {
-			return nil, &apiError{status: http.StatusTooManyRequests, code: codeTooMany, detail: "rate limit exceeded; retry after the delay in Retry-After", retryAfter: wait}
-		}
+	if err := s.rateLimit(p); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// rateLimit takes one request from p's budget (per issuer and subject, so an
+// API key shares its owner's budget).
+func (s *Server) rateLimit(p *auth.Principal) error {
+	if s.limits != nil {
+		if wait := s.limits.take(p.Issuer + "|" + p.Subject); wait > 0 {
+			return &apiError{status: http.StatusTooManyRequests, code: codeTooMany, detail: "rate limit exceeded; retry after the delay in Retry-After", retryAfter: wait}
+		}
+	}
+	return nil
 }
 
 func bearer(r *http.Request) (string, bool) {

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"gitlab.com/eocat/eocat/internal/testenv"
+)
+
+// loadCredentialsArgs runs load on serve's flags and the given arguments.
+func loadCredentialsArgs(t *testing.T, args ...string) (*Config, error) {
+	t.Helper()
+	var cfg *Config
+	var err error
+	app := &cli.App{Flags: serveFlags(), Writer: io.Discard, ErrWriter: io.Discard, ExitErrHandler: func(*cli.Context, error) {},
+		Action: func(c *cli.Context) error { cfg, err = load(c); return nil }}
+	if runErr := app.Run(append([]string{"signer"}, args...)); runErr != nil {
+		t.Fatal(runErr)
+	}
+	return cfg, err
+}
+
+func TestCredentialsConfigProblemsAreListed(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "signer.yaml")
+	os.WriteFile(cfg, []byte(`
+mode: sts
+issuers: [https://idp.example.org]
+audiences: [signer]
+s3: {endpoint: https://s3.example.org, buckets: [eodata]}
+credentials_max_duration: 13h
+collections:
+  good: s3://eodata/sentinel-2/
+  "bad id": s3://eodata/x/
+  elsewhere: s3://other/x/
+  wild: s3://eodata/users/*/
+  escape: s3://eodata/a/../b/
+`), 0o644)
+	_, err := loadCredentialsArgs(t, "--config", cfg)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"credentials-max-duration 13h0m0s", `collection "bad id": an id is`, `collection elsewhere: href not on the managed storage: bucket "other"`,
+		"collection wild: invalid href: * ? and $", `collection escape: invalid href: ".." segment`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "collection good") {
+		t.Errorf("a good collection is reported:\n%v", err)
+	}
+
+	base := []string{"--issuer", "https://idp.example.org", "--audience", "signer", "--s3-endpoint", "https://s3.example.org", "--s3-bucket", "eodata"}
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	os.WriteFile(policy, []byte("rules: []\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--mode", "static", "--policy", policy, "--collection", "s2=s3://eodata/s2/"}, "collections: POST /credentials needs mode sts"},
+		{[]string{"--mode", "sts", "--sts-session-policy", `{"Version":"2012-10-17","Statement":[]}`, "--collection", "s2=s3://eodata/s2/"}, "POST /credentials is off when sts-session-policy is set"},
+		{[]string{"--mode", "sts", "--collection", "s2"}, `--collection "s2": want ID=s3://bucket/folder/`},
+		{[]string{"--mode", "sts", "--credentials-max-duration", "5m"}, "credentials-max-duration 5m0s"},
+	} {
+		if _, err := loadCredentialsArgs(t, append(base, c.args...)...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q", c.args, err, c.want)
+		}
+	}
+}
+
+// TestCredentialsWiring: collections and the longest session come from
+// flags or SIGNER_* variables and reach the API; in mode sts POST
+// /credentials is served and counted on /metrics.
+func TestCredentialsWiring(t *testing.T) {
+	idp := testenv.StartOIDCProvider(t)
+	t.Setenv("SIGNER_COLLECTION", "s2-l2a=s3://eodata/sentinel-2/l2a/,dem=https://s3.example.org/eodata/dem")
+	cfg, err := loadCredentialsArgs(t, "--mode", "sts", "--issuer", idp.URL, "--audience", "signer", "--s3-endpoint", "https://s3.example.org",
+		"--s3-bucket", "eodata", "--credentials-max-duration", "2h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Collections["s2-l2a"] != "s3://eodata/sentinel-2/l2a/" || cfg.Collections["dem"] != "https://s3.example.org/eodata/dem" ||
+		time.Duration(cfg.CredentialsMaxDuration) != 2*time.Hour {
+		t.Fatalf("loaded %v, %v", cfg.Collections, time.Duration(cfg.CredentialsMaxDuration))
+	}
+	if d := time.Duration(defaults().CredentialsMaxDuration); d != time.Hour {
+		t.Errorf("default credentials-max-duration %v, want 1h", d)
+	}
+	api, err := buildAPI(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/credentials", strings.NewReader(`{"collection": "nope"}`))
+	req.Header.Set("Authorization", "Bearer "+idp.Token(t, "alice", "signer", nil))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]string
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != 404 || body["error"] != "not_found" || !strings.Contains(body["detail"], `unknown collection "nope"`) {
+		t.Errorf("unknown collection: %d %v", resp.StatusCode, body)
+	}
+	if _, metrics := testenv.Fetch(t, "GET", srv.URL+"/metrics", nil); !strings.Contains(metrics, "signer_credentials_issued_total 0") {
+		t.Error("metrics lack signer_credentials_issued_total")
+	}
+}
