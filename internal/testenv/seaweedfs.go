@@ -58,7 +58,7 @@ func StartSeaweedFS(t testing.TB, iam map[string]any) *SeaweedFS {
 	if err := os.WriteFile(cfg, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logs := &tailBuffer{}
+	logs := &tailBuffer{max: logTailBytes}
 	cmd := exec.Command(bin, "mini", "-dir="+filepath.Join(dir, "data"), "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
 		"-s3.config="+cfg, "-s3.iam.config="+cfg, "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0", "-admin.ui=false")
 	cmd.Stdout, cmd.Stderr = logs, logs
