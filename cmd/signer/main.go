@@ -20,11 +20,13 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+	"gitlab.com/eocat/eocat/internal/signer"
 )
 
 var version = "devel"
 
 func main() {
+	signer.TuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newApp(os.Stdout, os.Stderr).RunContext(ctx, os.Args)
 	stop()

@@ -47,9 +47,11 @@ func benchHrefs(endpoint string) []string {
 
 // benchServer is the API in static mode with an allow-all policy, an
 // in-process IdP and one valid token (what a client holds between
-// refreshes). No storage is contacted: signing is local.
+// refreshes). No storage is contacted: signing is local. The GC target is
+// the binary's (TuneGC).
 func benchServer(b *testing.B) (*Server, string, string) {
 	b.Helper()
+	TuneGC() // as signer serve does
 	idp := testenv.StartOIDCProvider(b)
 	v, err := auth.NewVerifier(auth.Options{Issuers: []auth.Issuer{{URL: idp.URL}}, Audiences: []string{"signer"}})
 	if err != nil {
