@@ -91,22 +91,27 @@ func TestWithdrawnKeyAgesOut(t *testing.T) {
 	}
 	ctx := context.Background()
 	old := token(t, idp, nil)
+	unused := idp.Token(t, "bob", "signer", nil) // signed with the same key, never verified
 	if _, err := v.Verify(ctx, old); err != nil {
 		t.Fatal(err)
 	}
 	idp.Rotate(t) // the old key is no longer published
-	if _, err := v.Verify(ctx, old); err != nil {
+	if _, err := v.Verify(ctx, unused); err != nil {
 		t.Fatalf("within %s the known key still verifies: %v", keyMaxAge, err)
 	}
 	clk.add(keyMaxAge + time.Second)
-	// This verification still succeeds (keys in hand) and refreshes them in
-	// the background.
+	// Keys in hand still verify (the remembered token is gone by now, so
+	// this is a real check) and are refreshed in the background.
 	if _, err := v.Verify(ctx, old); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if fetches, _ := keyStats(t, v, idp.URL); fetches == 2 {
+		is := v.issuers[idp.URL]
+		is.keys.mu.Lock()
+		refreshed := !is.keys.fetched.Before(clk.now())
+		is.keys.mu.Unlock()
+		if refreshed {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -114,23 +119,44 @@ func TestWithdrawnKeyAgesOut(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	// Wait until the refreshed keys are in place, then the withdrawn key
-	// is refused (its refresh budget is intact, so one more fetch happens).
-	for {
-		_, err := v.Verify(ctx, old)
-		if err != nil {
-			var ae *Error
-			if !errors.As(err, &ae) || ae.Reason != "token rejected" || !strings.Contains(err.Error(), "no published key") {
-				t.Fatalf("withdrawn key: %v", err)
-			}
-			break
+	withdrawn := func(tok string) {
+		t.Helper()
+		_, err := v.Verify(ctx, tok)
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Reason != "token rejected" || !strings.Contains(err.Error(), "no published key") {
+			t.Fatalf("withdrawn key: %v", err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the withdrawn key is still trusted after the refresh")
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
+	withdrawn(unused) // its verification was forgotten long ago
+	// old was verified again just now: remembered for VerifiedTTL at most.
+	if _, err := v.Verify(ctx, old); err != nil {
+		t.Fatalf("a token verified moments ago: %v", err)
+	}
+	clk.add(30 * time.Second)
+	withdrawn(old)
 	if _, err := v.Verify(ctx, token(t, idp, nil)); err != nil {
 		t.Fatalf("current key: %v", err)
+	}
+}
+
+// A remembered token is never accepted past its own expiry (plus leeway).
+func TestRememberedTokenStillExpires(t *testing.T) {
+	idp := newTestIdP(t)
+	clk := &clock{t: time.Now()}
+	v, err := NewVerifier(Options{Issuers: []Issuer{{URL: idp.URL}}, Audiences: []string{"signer"}, Now: clk.now, VerifiedTTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := token(t, idp, map[string]any{"exp": clk.now().Add(10 * time.Second).Unix()})
+	for range 2 {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.add(10*time.Second + 30*time.Second + time.Second) // exp + default leeway + 1 s
+	_, err = v.Verify(context.Background(), tok)
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Reason != "token expired" {
+		t.Fatalf("remembered token past exp+leeway: %v", err)
 	}
 }

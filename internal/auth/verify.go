@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"gitlab.com/eocat/eocat/internal/expcache"
 )
 
 // DefaultAlgorithms are the accepted signature algorithms: asymmetric only.
@@ -39,6 +40,12 @@ type Options struct {
 	Leeway     time.Duration // clock skew tolerated on exp; default 30 s
 	HTTPClient *http.Client  // discovery and JWKS; default 10 s timeout
 	Now        func() time.Time
+	// VerifiedTTL is how long a verified token is remembered, so that a
+	// client sending the same token again skips the signature check (never
+	// beyond the token's own expiry). Default 30 s; negative: off. A key
+	// the IdP withdraws thus stops being trusted at most this long after
+	// the signer notices (see keySet).
+	VerifiedTTL time.Duration
 }
 
 // Principal is an authenticated caller.
@@ -72,8 +79,9 @@ func invalid(reason string, err error) *Error { return &Error{Reason: reason, Er
 
 // Verifier checks bearer tokens against the trusted issuers.
 type Verifier struct {
-	opts    Options
-	issuers map[string]*issuer
+	opts     Options
+	issuers  map[string]*issuer
+	verified expcache.Cache[*Principal] // by raw token
 }
 
 type issuer struct {
@@ -108,7 +116,10 @@ func NewVerifier(opts Options) (*Verifier, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	v := &Verifier{opts: opts, issuers: map[string]*issuer{}}
+	if opts.VerifiedTTL == 0 {
+		opts.VerifiedTTL = 30 * time.Second
+	}
+	v := &Verifier{opts: opts, issuers: map[string]*issuer{}, verified: expcache.Cache[*Principal]{Now: opts.Now}}
 	for _, is := range opts.Issuers {
 		aud := is.Audiences
 		if len(aud) == 0 {
@@ -210,7 +221,8 @@ func unverifiedIssuer(raw string) (string, error) {
 	return c.Iss, nil
 }
 
-// Verify checks a raw bearer token and returns the caller.
+// Verify checks a raw bearer token and returns the caller. The Principal
+// may be shared with other requests bearing the same token: read-only.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	if raw == "" {
 		return nil, invalid("missing bearer token", nil)
@@ -218,6 +230,30 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	if len(raw) > MaxTokenSize {
 		return nil, invalid(fmt.Sprintf("token larger than %d bytes", MaxTokenSize), nil)
 	}
+	if v.opts.VerifiedTTL < 0 {
+		return v.verify(ctx, raw)
+	}
+	// Only successes are remembered; concurrent first uses of a token
+	// share one verification.
+	return v.verified.Get(ctx, raw, func(ctx context.Context) (*Principal, time.Time, error) {
+		p, err := v.verify(ctx, raw)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		// Verify accepts a token until exp + leeway: never remember it longer.
+		return p, minTime(v.opts.Now().Add(v.opts.VerifiedTTL), p.Expiry.Add(v.opts.Leeway)), nil
+	})
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// verify is Verify without the cache of verified tokens.
+func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, error) {
 	iss, err := unverifiedIssuer(raw)
 	if err != nil {
 		return nil, invalid("malformed token", err)

@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -53,6 +55,7 @@ type batch struct {
 	passThrough bool
 	expiry      time.Time
 	signed      int
+	audit       *slog.Logger // the audit log with the request's attributes
 }
 
 func (s *Server) newBatch(r *http.Request, method string, lifetime time.Duration, passThrough bool) (*batch, error) {
@@ -116,9 +119,11 @@ func (b *batch) sign(ctx context.Context, href string) (string, error) {
 	}
 	b.signed++
 	b.s.metrics.signed.Inc()
-	b.s.log.LogAttrs(ctx, slog.LevelInfo, "signed", slog.String("subject", b.p.Subject), slog.String("issuer", b.p.Issuer),
-		slog.String("method", b.method), slog.String("bucket", o.Bucket), slog.String("key", o.Key),
-		slog.Time("expiry", exp), slog.String("mode", b.s.cfg.Mode), slog.String("request_id", requestID(ctx)))
+	if b.audit == nil { // what every line of the request shares, formatted once
+		b.audit = b.s.log.With(slog.String("subject", b.p.Subject), slog.String("issuer", b.p.Issuer),
+			slog.String("method", b.method), slog.String("mode", b.s.cfg.Mode), slog.String("request_id", requestID(ctx)))
+	}
+	b.audit.LogAttrs(ctx, slog.LevelInfo, "signed", slog.String("bucket", o.Bucket), slog.String("key", o.Key), slog.Time("expiry", exp))
 	return u, nil
 }
 
@@ -261,7 +266,7 @@ func (s *Server) postSign(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"hrefs": out, "expiry": b.expiryString()})
+	writeSigned(w, out, b.expiryString())
 	return nil
 }
 
@@ -298,7 +303,7 @@ func (s *Server) dinamis(m string) handler {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"hrefs": out, "expiry": b.expiryString()})
+		writeSigned(w, out, b.expiryString())
 		return nil
 	}
 }
@@ -376,4 +381,51 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, status, map[string]any{"ready": ok, "checks": checks})
 	return nil
+}
+
+// writeSigned writes {"expiry": …, "hrefs": {original: signed, …}} exactly
+// as writeJSON would (keys sorted, no HTML escaping), without reflection: it
+// is on every batch's path.
+func writeSigned(w http.ResponseWriter, hrefs map[string]string, expiry string) {
+	keys := make([]string, 0, len(hrefs))
+	n := 32 + len(expiry)
+	for k, v := range hrefs {
+		keys = append(keys, k)
+		n += len(k) + len(v) + 6
+	}
+	slices.Sort(keys)
+	buf := make([]byte, 0, n)
+	buf = append(buf, `{"expiry":`...)
+	buf = appendJSONString(buf, expiry)
+	buf = append(buf, `,"hrefs":{`...)
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendJSONString(buf, k)
+		buf = append(buf, ':')
+		buf = appendJSONString(buf, hrefs[k])
+	}
+	buf = append(buf, "}}\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf)
+}
+
+// appendJSONString appends s as a JSON string: printable ASCII without '"'
+// or '\\' as is (every signed URL), anything else through encoding/json.
+func appendJSONString(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			var b bytes.Buffer
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(s)
+			return append(buf, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
 }
