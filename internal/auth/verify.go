@@ -56,6 +56,9 @@ type Principal struct {
 	Claims  map[string]any
 	// Token is the raw bearer token (for STS and token exchange); never log it.
 	Token string
+	// APIKey is the access key (public id) when the caller used an API key
+	// instead of a token.
+	APIKey string
 }
 
 // Error is a verification failure. Unavailable marks IdP trouble

@@ -63,7 +63,14 @@ func (s *Server) newBatch(r *http.Request, method string, lifetime time.Duration
 	if err != nil {
 		return nil, err
 	}
-	return &batch{s: s, p: p, method: method, lifetime: lifetime, passThrough: passThrough}, nil
+	return s.batchOf(p, method, lifetime, passThrough), nil
+}
+
+// batchOf is newBatch for a caller already authenticated (handlers with a
+// body authenticate before reading it: a stranger's megabyte of JSON is not
+// parsed).
+func (s *Server) batchOf(p *auth.Principal, method string, lifetime time.Duration, passThrough bool) *batch {
+	return &batch{s: s, p: p, method: method, lifetime: lifetime, passThrough: passThrough}
 }
 
 // credentials returns the signing credentials, asking for them (an STS call
@@ -120,8 +127,12 @@ func (b *batch) sign(ctx context.Context, href string) (string, error) {
 	b.signed++
 	b.s.metrics.signed.Inc()
 	if b.audit == nil { // what every line of the request shares, formatted once
-		b.audit = b.s.log.With(slog.String("subject", b.p.Subject), slog.String("issuer", b.p.Issuer),
-			slog.String("method", b.method), slog.String("mode", b.s.cfg.Mode), slog.String("request_id", requestID(ctx)))
+		attrs := []any{slog.String("subject", b.p.Subject), slog.String("issuer", b.p.Issuer),
+			slog.String("method", b.method), slog.String("mode", b.s.cfg.Mode), slog.String("request_id", requestID(ctx))}
+		if b.p.APIKey != "" {
+			attrs = append(attrs, slog.String("api_key", b.p.APIKey))
+		}
+		b.audit = b.s.log.With(attrs...)
 	}
 	b.audit.LogAttrs(ctx, slog.LevelInfo, "signed", slog.String("bucket", o.Bucket), slog.String("key", o.Key), slog.Time("expiry", exp))
 	return u, nil
@@ -247,6 +258,10 @@ func (s *Server) postSign(w http.ResponseWriter, r *http.Request) error {
 		Method   string   `json:"method"`
 		Duration *int64   `json:"duration_seconds"`
 	}
+	p, err := s.principal(r)
+	if err != nil {
+		return err
+	}
 	if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		return err
 	}
@@ -258,10 +273,7 @@ func (s *Server) postSign(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.newBatch(r, m, d, false)
-	if err != nil {
-		return err
-	}
+	b := s.batchOf(p, m, d, false)
 	out, err := b.signAll(r.Context(), req.Hrefs)
 	if err != nil {
 		return err
@@ -280,6 +292,10 @@ func (s *Server) dinamis(m string) handler {
 		if err != nil {
 			return err
 		}
+		p, err := s.principal(r)
+		if err != nil {
+			return err
+		}
 		if len(urls) == 0 && r.ContentLength != 0 {
 			var req struct {
 				URLs     []string `json:"urls"`
@@ -295,10 +311,7 @@ func (s *Server) dinamis(m string) handler {
 				}
 			}
 		}
-		b, err := s.newBatch(r, m, d, true)
-		if err != nil {
-			return err
-		}
+		b := s.batchOf(p, m, d, true)
 		out, err := b.signAll(r.Context(), urls)
 		if err != nil {
 			return err

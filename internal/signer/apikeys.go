@@ -102,7 +102,7 @@ func (s *Server) apiKeyPrincipal(ctx context.Context, access, secret string) (*a
 	claims["iss"], claims["sub"] = k.Owner.Issuer, k.Owner.Subject
 	// No Token: nothing can be exchanged for storage credentials, which is
 	// why API keys need mode static.
-	return &auth.Principal{Issuer: k.Owner.Issuer, Subject: k.Owner.Subject, Expiry: k.Expires, Claims: claims}, nil
+	return &auth.Principal{Issuer: k.Owner.Issuer, Subject: k.Owner.Subject, Expiry: k.Expires, Claims: claims, APIKey: k.AccessKey}, nil
 }
 
 // keyManager authenticates a request to manage API keys: a bearer token is

@@ -293,7 +293,8 @@ func TestAPIKeysDINAMIS(t *testing.T) {
 	// Audit: creation and revocation are logged with the access key, and no
 	// secret is ever logged (failed attempts included).
 	logs := e.logs.String()
-	for _, want := range []string{`"msg":"API key created"`, `"msg":"API key revoked"`, `"access_key":"` + access + `"`, `"description":"laptop"`} {
+	for _, want := range []string{`"msg":"API key created"`, `"msg":"API key revoked"`, `"access_key":"` + access + `"`, `"description":"laptop"`,
+		`"api_key":"` + access + `","bucket":"eodata"`} { // URLs signed with the key say so
 		if !strings.Contains(logs, want) {
 			t.Errorf("audit log lacks %s", want)
 		}

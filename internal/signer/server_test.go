@@ -366,3 +366,21 @@ func TestCredentialsOnlyForSignableHrefs(t *testing.T) {
 		t.Fatalf("%d credential requests for one batch, want 1", n)
 	}
 }
+
+// A request with a body is authenticated before its body is read: a
+// stranger's malformed (or huge) document gets 401, not a parse error.
+func TestBodyReadOnlyAfterAuthentication(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, path := range []string{"/sign", "/sign_urls", "/sign_urls_put", "/sign/stac"} {
+		req, _ := http.NewRequest(http.MethodPost, e.api.URL+path, strings.NewReader(`{"hrefs": [`+strings.Repeat(`"x",`, 1000)))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("POST %s without a token, malformed body: %d, want 401", path, resp.StatusCode)
+		}
+	}
+}

@@ -14,6 +14,14 @@ const maxSTACBody = 8 << 20
 // every asset href on the managed storage signed (others untouched) and the
 // earliest expiry in "expiry" (also in the X-Expiry header).
 func (s *Server) signSTAC(w http.ResponseWriter, r *http.Request) error {
+	lifetime, err := s.lifetime(r.URL.Query().Get("duration"))
+	if err != nil {
+		return err
+	}
+	p, err := s.principal(r)
+	if err != nil {
+		return err
+	}
 	var doc map[string]any
 	if err := decodeJSON(w, r, maxSTACBody, &doc); err != nil {
 		return err
@@ -49,10 +57,7 @@ func (s *Server) signSTAC(w http.ResponseWriter, r *http.Request) error {
 	if len(hrefs) > s.cfg.BatchLimit {
 		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "%d assets in one document; the limit is %d", len(hrefs), s.cfg.BatchLimit)
 	}
-	b, err := s.queryBatch(r, http.MethodGet, true)
-	if err != nil {
-		return err
-	}
+	b := s.batchOf(p, http.MethodGet, lifetime, true)
 	for _, am := range hrefs {
 		u, err := b.sign(r.Context(), am["href"].(string))
 		if err != nil {
