@@ -5,7 +5,6 @@ package signer
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -70,23 +69,11 @@ func denied(err error) bool {
 func TestCredentialsAgainstSeaweedFS(t *testing.T) {
 	start := time.Now()
 	idp := testenv.StartOIDCProvider(t)
-	weed := testenv.StartSeaweedFS(t, map[string]any{
-		"sts": map[string]any{"tokenDuration": "1h", "maxSessionLength": "12h", "issuer": "seaweedfs-sts",
-			"signingKey": base64.StdEncoding.EncodeToString([]byte("test-signing-key-32-bytes-long!!"))},
-		"providers": []any{map[string]any{"name": "eocat-idp", "type": "oidc", "enabled": true,
-			"config": map[string]any{"issuer": idp.URL, "clientId": "signer", "jwksUri": idp.URL + "/keys"}}},
-		"policy": map[string]any{"defaultEffect": "Deny", "storeType": "memory"},
-		"policies": []any{map[string]any{"name": "own-space", "document": map[string]any{"Version": "2012-10-17",
-			"Statement": []any{
-				map[string]any{"Effect": "Allow", "Action": []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
-					"Resource": []string{"arn:aws:s3:::eodata/users/${jwt:sub}/*"}},
-				map[string]any{"Effect": "Allow", "Action": []string{"s3:ListBucket"}, "Resource": []string{"arn:aws:s3:::eodata"},
-					"Condition": map[string]any{"StringLike": map[string]any{"s3:prefix": []string{"users/${jwt:sub}/*"}}}},
-			}}}},
-		"roles": []any{map[string]any{"roleName": "user", "roleArn": "arn:aws:iam::role/user", "attachedPolicies": []string{"own-space"},
-			"trustPolicy": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow",
-				"Principal": map[string]any{"Federated": "eocat-idp"}, "Action": []string{"sts:AssumeRoleWithWebIdentity"}}}}}},
-	})
+	weed := testenv.StartSeaweedFS(t, testenv.WebIdentityIAM(idp.URL, "signer", idp.URL+"/keys", "user",
+		map[string]any{"Effect": "Allow", "Action": []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
+			"Resource": []string{"arn:aws:s3:::eodata/users/${jwt:sub}/*"}},
+		map[string]any{"Effect": "Allow", "Action": []string{"s3:ListBucket"}, "Resource": []string{"arn:aws:s3:::eodata"},
+			"Condition": map[string]any{"StringLike": map[string]any{"s3:prefix": []string{"users/${jwt:sub}/*"}}}}))
 	weed.Put(t, "eodata", map[string]string{
 		"users/alice/a/1.txt": "a1", "users/alice/a/sub/2.txt": "a2", "users/alice/ab.txt": "ab",
 		"users/alice/b/1.txt": "b1", "users/bob/1.txt": "bob's",

@@ -368,19 +368,9 @@ func TestDexKeyRotationThroughSigner(t *testing.T) {
 // decides, and a user's requests make one exchange.
 func TestDexTokenExchangeSTSMode(t *testing.T) {
 	dex := testenv.StartDex(t, testenv.DexOptions{})
-	weed := testenv.StartSeaweedFS(t, map[string]any{
-		"sts": map[string]any{"tokenDuration": "1h", "maxSessionLength": "12h", "issuer": "seaweedfs-sts",
-			"signingKey": base64.StdEncoding.EncodeToString([]byte("test-signing-key-32-bytes-long!!"))},
-		"providers": []any{map[string]any{"name": "dex", "type": "oidc", "enabled": true,
-			"config": map[string]any{"issuer": dex.Issuer, "clientId": "sts", "jwksUri": dex.JWKSURL}}},
-		"policy": map[string]any{"defaultEffect": "Deny", "storeType": "memory"},
-		"policies": []any{map[string]any{"name": "own-prefix", "document": map[string]any{"Version": "2012-10-17",
-			"Statement": []any{map[string]any{"Effect": "Allow", "Action": []string{"s3:GetObject"},
-				"Resource": []string{"arn:aws:s3:::eodata/users/${jwt:sub}/*"}}}}}},
-		"roles": []any{map[string]any{"roleName": "reader", "roleArn": "arn:aws:iam::role/reader", "attachedPolicies": []string{"own-prefix"},
-			"trustPolicy": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow",
-				"Principal": map[string]any{"Federated": "dex"}, "Action": []string{"sts:AssumeRoleWithWebIdentity"}}}}}},
-	})
+	weed := testenv.StartSeaweedFS(t, testenv.WebIdentityIAM(dex.Issuer, "sts", dex.JWKSURL, "reader",
+		map[string]any{"Effect": "Allow", "Action": []string{"s3:GetObject"},
+			"Resource": []string{"arn:aws:s3:::eodata/users/${jwt:sub}/*"}}))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	v, err := auth.NewVerifier(auth.Options{Issuers: []auth.Issuer{{URL: dex.Issuer}}, Audiences: []string{"signer"}})

@@ -3,7 +3,6 @@
 package signer
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -27,19 +26,9 @@ import (
 // makes one STS call.
 func TestSTSModeAgainstSeaweedFS(t *testing.T) {
 	idp := testenv.StartOIDCProvider(t)
-	weed := testenv.StartSeaweedFS(t, map[string]any{
-		"sts": map[string]any{"tokenDuration": "1h", "maxSessionLength": "12h", "issuer": "seaweedfs-sts",
-			"signingKey": base64.StdEncoding.EncodeToString([]byte("test-signing-key-32-bytes-long!!"))},
-		"providers": []any{map[string]any{"name": "eocat-idp", "type": "oidc", "enabled": true,
-			"config": map[string]any{"issuer": idp.URL, "clientId": "signer", "jwksUri": idp.URL + "/keys"}}},
-		"policy": map[string]any{"defaultEffect": "Deny", "storeType": "memory"},
-		"policies": []any{map[string]any{"name": "own-prefix", "document": map[string]any{"Version": "2012-10-17",
-			"Statement": []any{map[string]any{"Effect": "Allow", "Action": []string{"s3:GetObject"},
-				"Resource": []string{"arn:aws:s3:::eodata/users/${jwt:sub}/*"}}}}}},
-		"roles": []any{map[string]any{"roleName": "reader", "roleArn": "arn:aws:iam::role/reader", "attachedPolicies": []string{"own-prefix"},
-			"trustPolicy": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow",
-				"Principal": map[string]any{"Federated": "eocat-idp"}, "Action": []string{"sts:AssumeRoleWithWebIdentity"}}}}}},
-	})
+	weed := testenv.StartSeaweedFS(t, testenv.WebIdentityIAM(idp.URL, "signer", idp.URL+"/keys", "reader",
+		map[string]any{"Effect": "Allow", "Action": []string{"s3:GetObject"},
+			"Resource": []string{"arn:aws:s3:::eodata/users/${jwt:sub}/*"}}))
 	weed.Put(t, "eodata", map[string]string{"users/alice/a.tif": "alice's", "users/bob/b.tif": "bob's"})
 
 	ep, _ := url.Parse(weed.Endpoint)

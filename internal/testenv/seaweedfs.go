@@ -4,6 +4,7 @@ package testenv
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -86,6 +87,28 @@ func StartSeaweedFS(t testing.TB, iam map[string]any) *SeaweedFS {
 			t.Fatalf("SeaweedFS not ready after 60 s: %v\n%s", err, logs.String())
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// WebIdentityIAM is a SeaweedFS IAM configuration (for StartSeaweedFS) that
+// trusts one OpenID Provider (tokens for clientID, keys at jwksURL) for
+// AssumeRoleWithWebIdentity into the role arn:aws:iam::role/<role>, whose
+// policy has the given statements; everything else is denied.
+func WebIdentityIAM(issuer, clientID, jwksURL, role string, statements ...map[string]any) map[string]any {
+	stmts := make([]any, len(statements))
+	for i, st := range statements {
+		stmts[i] = st
+	}
+	return map[string]any{
+		"sts": map[string]any{"tokenDuration": "1h", "maxSessionLength": "12h", "issuer": "seaweedfs-sts",
+			"signingKey": base64.StdEncoding.EncodeToString([]byte("test-signing-key-32-bytes-long!!"))},
+		"providers": []any{map[string]any{"name": "idp", "type": "oidc", "enabled": true,
+			"config": map[string]any{"issuer": issuer, "clientId": clientID, "jwksUri": jwksURL}}},
+		"policy":   map[string]any{"defaultEffect": "Deny", "storeType": "memory"},
+		"policies": []any{map[string]any{"name": role + "-policy", "document": map[string]any{"Version": "2012-10-17", "Statement": stmts}}},
+		"roles": []any{map[string]any{"roleName": role, "roleArn": "arn:aws:iam::role/" + role, "attachedPolicies": []string{role + "-policy"},
+			"trustPolicy": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow",
+				"Principal": map[string]any{"Federated": "idp"}, "Action": []string{"sts:AssumeRoleWithWebIdentity"}}}}}},
 	}
 }
 
