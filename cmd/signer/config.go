@@ -315,15 +315,9 @@ func (c *Config) validateCredentials() []error {
 	if c.STS.SessionPolicy != "" {
 		bad("collections: POST /credentials is off when sts-session-policy is set (STS takes one inline session policy)")
 	}
-	endpoint, err := url.Parse(c.S3.Endpoint)
-	if err != nil || endpoint.Host == "" {
+	st := c.storage()
+	if st.Endpoint == nil || st.Endpoint.Host == "" {
 		return errs // reported by validate
-	}
-	st := &presign.Storage{Endpoint: endpoint, Buckets: c.S3.Buckets}
-	for _, a := range c.S3.Aliases {
-		if u, err := url.Parse(a); err == nil {
-			st.Aliases = append(st.Aliases, u)
-		}
 	}
 	ids := make([]string, 0, len(c.Collections))
 	for id := range c.Collections {
@@ -339,6 +333,21 @@ func (c *Config) validateCredentials() []error {
 		}
 	}
 	return errs
+}
+
+// storage is the managed storage as configured (URLs that do not parse are
+// left out: validate reports them).
+func (c *Config) storage() *presign.Storage {
+	st := &presign.Storage{Buckets: c.S3.Buckets, Region: c.S3.Region, PathStyle: c.S3.PathStyle == nil || *c.S3.PathStyle}
+	if u, err := url.Parse(c.S3.Endpoint); err == nil {
+		st.Endpoint = u
+	}
+	for _, a := range c.S3.Aliases {
+		if u, err := url.Parse(a); err == nil {
+			st.Aliases = append(st.Aliases, u)
+		}
+	}
+	return st
 }
 
 // validateAPIKeys checks the API-key settings.

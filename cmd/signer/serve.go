@@ -152,13 +152,7 @@ func buildAPI(ctx context.Context, cfg *Config, log *slog.Logger) (*signer.Serve
 	if err != nil {
 		return nil, err
 	}
-	endpoint, _ := url.Parse(cfg.S3.Endpoint)
-	storage := &presign.Storage{Endpoint: endpoint, Buckets: cfg.S3.Buckets, Region: cfg.S3.Region,
-		PathStyle: cfg.S3.PathStyle == nil || *cfg.S3.PathStyle}
-	for _, a := range cfg.S3.Aliases {
-		u, _ := url.Parse(a)
-		storage.Aliases = append(storage.Aliases, u)
-	}
+	storage := cfg.storage()
 	sc := signer.Config{
 		Mode: cfg.Mode, Storage: storage, Verifier: verifier,
 		DefaultLifetime: time.Duration(cfg.DefaultDuration), MaxLifetime: time.Duration(cfg.MaxDuration),
