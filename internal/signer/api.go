@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	s.handleSigning("POST /sign/stac", s.signSTAC)
 	s.handleSigning("GET /redirect", s.redirect) // also HEAD, signed as HEAD
 	s.mux.Handle("GET /metrics", s.metrics.handler())
+	s.patterns = append(s.patterns, "GET /metrics")
 	s.handle("POST /credentials", s.postCredentials)
 	s.handle("GET /create_api_key", s.createAPIKey) // apikeys.go (DINAMIS)
 	s.handle("GET /list_api_keys_with_metadata", s.listAPIKeys)

@@ -75,6 +75,8 @@ type Server struct {
 	mux     *http.ServeMux
 	limits  *limiters
 	metrics *metrics
+	// patterns are the routes served (the API document must list them all).
+	patterns []string
 }
 
 // New checks the configuration and returns the API.
@@ -160,6 +162,7 @@ func (s *Server) handle(pattern string, h handler) { s.route(pattern, false, h) 
 func (s *Server) handleSigning(pattern string, h handler) { s.route(pattern, true, h) }
 
 func (s *Server) route(pattern string, signing bool, h handler) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}

@@ -384,3 +384,54 @@ func TestBodyReadOnlyAfterAuthentication(t *testing.T) {
 		}
 	}
 }
+
+// /openapi.json describes the whole API: every route served has its path and
+// method in the document, and the document names no route that is not served.
+func TestOpenAPIListsEveryRoute(t *testing.T) {
+	e := newEnv(t, nil)
+	srv, err := New(Config{Mode: ModeSTS, Storage: &presign.Storage{Endpoint: &url.URL{Scheme: "http", Host: "s3"}},
+		Verifier: mustVerifier(t, e.idp.URL), Credentials: presign.NewStatic(credentials.NewStaticCredentialsProvider("a", "b", ""))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, doc := e.call("GET", "/openapi.json", "", nil)
+	paths := doc["paths"].(map[string]any)
+	served := map[string]bool{}
+	for _, p := range srv.patterns {
+		method, path, ok := strings.Cut(p, " ")
+		if !ok { // the catch-all 404
+			continue
+		}
+		served[strings.ToLower(method)+" "+path] = true
+		ops, _ := paths[path].(map[string]any)
+		if ops[strings.ToLower(method)] == nil {
+			t.Errorf("served but not in /openapi.json: %s", p)
+		}
+	}
+	for path, ops := range paths {
+		for method := range ops.(map[string]any) {
+			switch method {
+			case "get", "post", "put", "delete", "patch":
+				if !served[method+" "+path] {
+					t.Errorf("in /openapi.json but not served: %s %s", strings.ToUpper(method), path)
+				}
+			case "head": // the mux serves HEAD with GET routes
+				if !served["get "+path] {
+					t.Errorf("in /openapi.json but not served: HEAD %s", path)
+				}
+			}
+		}
+	}
+	if len(served) < 15 {
+		t.Fatalf("only %d routes seen: %v", len(served), srv.patterns)
+	}
+}
+
+func mustVerifier(t *testing.T, issuer string) *auth.Verifier {
+	t.Helper()
+	v, err := auth.NewVerifier(auth.Options{Issuers: []auth.Issuer{{URL: issuer}}, Audiences: []string{"signer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
