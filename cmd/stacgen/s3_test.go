@@ -27,6 +27,16 @@ const bucket = "eocat-e2e"
 // S3 server under s3://eocat-e2e/<folder>/.
 func s3Config(t *testing.T, endpoint string) *config.Config {
 	t.Helper()
+	cfg, err := config.Parse([]byte(s3ConfigText(t, endpoint)), "s3.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// s3ConfigText is s3Config's YAML.
+func s3ConfigText(t *testing.T, endpoint string) string {
+	t.Helper()
 	data, err := os.ReadFile(quickstartConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -35,12 +45,7 @@ func s3Config(t *testing.T, endpoint string) *config.Config {
 		"source: data/sentinel2-l2a/", "source: s3://"+bucket+"/sentinel2-l2a/",
 		"source: data/spot/", "source: s3://"+bucket+"/spot/",
 	).Replace(string(data))
-	text += "\ns3: {endpoint: \"" + endpoint + "\", region: us-east-1, path_style: true}\n"
-	cfg, err := config.Parse([]byte(text), "s3.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return text + "\ns3: {endpoint: \"" + endpoint + "\", region: us-east-1, path_style: true}\n"
 }
 
 type e2e struct {

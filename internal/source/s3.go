@@ -318,6 +318,11 @@ func (s *S3) listPages(ctx context.Context, j listOpts, objects chan<- Object, p
 // wrap names the bucket in errors and explains the usual causes.
 func (s *S3) wrap(op string, err error) error {
 	var ae smithy.APIError
+	if sts := credentialsCall(err); sts != nil && errors.As(err, &ae) {
+		// Getting the credentials failed, not the S3 call: say which.
+		return fmt.Errorf("s3://%s: %s: getting credentials: STS %s refused: %s: %s (check the web identity token's audience and AWS_ROLE_ARN)",
+			s.bucket, op, sts.OperationName, ae.ErrorCode(), ae.ErrorMessage())
+	}
 	if errors.As(err, &ae) {
 		hint := ""
 		switch ae.ErrorCode() {
@@ -329,6 +334,17 @@ func (s *S3) wrap(op string, err error) error {
 		return fmt.Errorf("s3://%s: %s: %s: %s%s", s.bucket, op, ae.ErrorCode(), ae.ErrorMessage(), hint)
 	}
 	return fmt.Errorf("s3://%s: %s: %w", s.bucket, op, err)
+}
+
+// credentialsCall returns the STS operation (AssumeRoleWithWebIdentity,
+// AssumeRole) that failed under err while the SDK fetched credentials.
+func credentialsCall(err error) *smithy.OperationError {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if oe, ok := err.(*smithy.OperationError); ok && oe.ServiceID == "STS" {
+			return oe
+		}
+	}
+	return nil
 }
 
 type s3ReaderAt struct {
