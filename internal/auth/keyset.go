@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -31,8 +32,25 @@ const (
 	// keyRetryAfterFailure: with no keys at all, a failed fetch is not
 	// retried before this (every request would otherwise wait for the IdP).
 	keyRetryAfterFailure = 2 * time.Second
-	maxJWKSBytes         = 1 << 20
+	// keyRefreshBackoff: a failed background refresh of old keys is not
+	// retried before this.
+	keyRefreshBackoff = 30 * time.Second
+	// keyHardMaxAge: keys that could not be refreshed for this long are no
+	// longer used (fail closed: 503 until the IdP answers again).
+	keyHardMaxAge = 24 * time.Hour
+	maxJWKSBytes  = 1 << 20
 )
+
+// ctxKeyTrouble carries a *bool that keySet sets when it could not get keys
+// (the IdP is unavailable, as opposed to the token being bad). go-oidc wraps
+// key set errors with %v, so the error itself cannot say it.
+type ctxKeyTrouble struct{}
+
+func reportKeyTrouble(ctx context.Context) {
+	if p, ok := ctx.Value(ctxKeyTrouble{}).(*atomic.Bool); ok {
+		p.Store(true)
+	}
+}
 
 // keySet verifies token signatures with an issuer's JWKS (an oidc.KeySet).
 type keySet struct {
@@ -72,6 +90,7 @@ func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error
 	kid := jws.Signatures[0].Header.KeyID
 	keys, err := k.current(ctx)
 	if err != nil {
+		reportKeyTrouble(ctx)
 		return nil, err
 	}
 	if payload, ok := verifyWith(jws, keys, kid); ok {
@@ -85,6 +104,7 @@ func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error
 	k.refreshes++
 	k.mu.Unlock()
 	if keys, err = k.fetch(ctx); err != nil {
+		reportKeyTrouble(ctx)
 		return nil, err
 	}
 	if payload, ok := verifyWith(jws, keys, kid); ok {
@@ -107,20 +127,28 @@ func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid string) 
 // current returns the keys, fetching them when there are none yet and
 // starting a background refresh when they are old.
 func (k *keySet) current(ctx context.Context) ([]jose.JSONWebKey, error) {
+	now := k.now()
 	k.mu.Lock()
 	keys, fetched, failed, lastErr := k.keys, k.fetched, k.failed, k.lastErr
+	if keys != nil && now.Sub(fetched) > keyHardMaxAge {
+		keys = nil // too old to trust: fetch or fail
+	}
+	// One background refresh at a time, and not right after a failed one.
+	refresh := keys != nil && now.Sub(fetched) > keyMaxAge && k.inflight == nil && now.Sub(failed) >= keyRefreshBackoff
+	if refresh {
+		k.inflight = make(chan struct{})
+	}
 	k.mu.Unlock()
-	now := k.now()
 	switch {
 	case keys == nil && now.Sub(failed) < keyRetryAfterFailure:
 		return nil, lastErr
 	case keys == nil:
 		return k.fetch(ctx)
-	case now.Sub(fetched) > keyMaxAge:
+	case refresh:
 		go func() { // verification goes on with the keys it has
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			_, _ = k.fetch(ctx)
+			_, _ = k.run(ctx)
 		}()
 	}
 	return keys, nil
@@ -140,13 +168,22 @@ func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
 		}
 		k.mu.Lock()
 		defer k.mu.Unlock()
-		if k.keys == nil {
+		if k.keys == nil || k.now().Sub(k.fetched) > keyHardMaxAge {
+			if k.lastErr == nil {
+				return nil, errors.New("fetching keys: no current keys")
+			}
 			return nil, k.lastErr
 		}
 		return k.keys, nil
 	}
-	ch := make(chan struct{})
-	k.inflight = ch
+	k.inflight = make(chan struct{})
+	k.mu.Unlock()
+	return k.run(ctx)
+}
+
+// run downloads the keys for the fetch that owns k.inflight and ends it.
+func (k *keySet) run(ctx context.Context) ([]jose.JSONWebKey, error) {
+	k.mu.Lock()
 	k.fetches++
 	k.mu.Unlock()
 
@@ -154,8 +191,8 @@ func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
 
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	close(k.inflight)
 	k.inflight = nil
-	close(ch)
 	if err != nil {
 		k.failed, k.lastErr = k.now(), fmt.Errorf("fetching keys from %s: %w", k.url, err)
 		return nil, k.lastErr

@@ -4,14 +4,19 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc/oidctest"
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // clock is a settable Options.Now.
@@ -158,5 +163,101 @@ func TestRememberedTokenStillExpires(t *testing.T) {
 	var ae *Error
 	if !errors.As(err, &ae) || ae.Reason != "token expired" {
 		t.Fatalf("remembered token past exp+leeway: %v", err)
+	}
+}
+
+// jwksServer serves one RSA key's JWKS until broken is set, then 500s; it
+// counts requests.
+type jwksServer struct {
+	*httptest.Server
+	key    *rsa.PrivateKey
+	broken atomic.Bool
+	hits   atomic.Int64
+}
+
+func newJWKSServer(t *testing.T) *jwksServer {
+	t.Helper()
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	j := &jwksServer{key: key}
+	j.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		j.hits.Add(1)
+		if j.broken.Load() {
+			http.Error(w, "down", http.StatusInternalServerError)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+	}))
+	t.Cleanup(j.Close)
+	return j
+}
+
+// Old keys and a failing IdP: one background refresh at a time, then a
+// back-off, not a download per request; after keyHardMaxAge the keys are
+// no longer used and the failure is the IdP's (503), not the token's.
+func TestStaleKeysWithFailingIdP(t *testing.T) {
+	j := newJWKSServer(t)
+	clk := &clock{t: time.Now()}
+	ks := newKeySet(j.URL, &http.Client{Timeout: 5 * time.Second}, []string{"RS256"}, clk.now)
+	tok := oidctest.SignIDToken(j.key, "k1", "RS256", `{"sub":"alice"}`)
+	ctx := context.Background()
+	if _, err := ks.VerifySignature(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	j.broken.Store(true)
+	clk.add(keyMaxAge + time.Second)
+	for range 200 {
+		if _, err := ks.VerifySignature(ctx, tok); err != nil {
+			t.Fatalf("known key while the IdP is down: %v", err)
+		}
+	}
+	waitFor(t, func() bool { return ks.lastErrSet() })
+	if n := j.hits.Load(); n != 2 {
+		t.Fatalf("200 verifications with old keys and a failing IdP: %d JWKS requests, want 2 (first fetch + one refresh)", n)
+	}
+	clk.add(keyRefreshBackoff)
+	_, _ = ks.VerifySignature(ctx, tok) // the back-off is over: one more try
+	waitFor(t, func() bool { return j.hits.Load() == 3 })
+
+	clk.add(keyHardMaxAge)
+	var trouble atomic.Bool
+	_, err := ks.VerifySignature(context.WithValue(ctx, ctxKeyTrouble{}, &trouble), tok)
+	if err == nil || !trouble.Load() {
+		t.Fatalf("keys older than %s with the IdP down: err %v, IdP trouble reported %v", keyHardMaxAge, err, trouble.Load())
+	}
+	j.broken.Store(false)
+	clk.add(keyRetryAfterFailure)
+	if _, err := ks.VerifySignature(ctx, tok); err != nil {
+		t.Fatalf("IdP back: %v", err)
+	}
+}
+
+func (k *keySet) lastErrSet() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.lastErr != nil && k.inflight == nil
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 10 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A token cannot pass itself off as an IdP outage (503) by writing the
+// words of a key-fetch error into its header.
+func TestTokenCannotClaimIdPOutage(t *testing.T) {
+	idp := newTestIdP(t)
+	v := verifier(t, idp)
+	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	forged := enc(`{"alg":"fetching keys","kid":"x"}`) + "." + enc(`{"iss":"`+idp.URL+`","sub":"m","aud":"signer","exp":9999999999}`) + "." + enc("sig")
+	_, err := v.Verify(context.Background(), forged)
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Unavailable || ae.Reason != "token rejected" {
+		t.Fatalf("got %v (unavailable %v), want token rejected", err, ae != nil && ae.Unavailable)
 	}
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -175,6 +177,13 @@ func (v *Verifier) idTokenVerifier(ctx context.Context, is *issuer) (*oidc.IDTok
 	return is.verifier, nil
 }
 
+// Trusts reports whether issuerURL is one of the trusted issuers (API keys
+// created through an issuer stop working when it is removed).
+func (v *Verifier) Trusts(issuerURL string) bool {
+	_, ok := v.issuers[issuerURL]
+	return ok
+}
+
 // TokenURL returns the token endpoint that issuerURL's discovery document
 // names ("" when it cannot be discovered now, or the issuer is unknown).
 func (v *Verifier) TokenURL(ctx context.Context, issuerURL string) string {
@@ -237,8 +246,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 		return v.verify(ctx, raw)
 	}
 	// Only successes are remembered; concurrent first uses of a token
-	// share one verification.
-	return v.verified.Get(ctx, raw, func(ctx context.Context) (*Principal, time.Time, error) {
+	// share one verification. Keyed by digest: tokens are up to 16 KiB.
+	sum := sha256.Sum256([]byte(raw))
+	return v.verified.Get(ctx, string(sum[:]), func(ctx context.Context) (*Principal, time.Time, error) {
 		p, err := v.verify(ctx, raw)
 		if err != nil {
 			return nil, time.Time{}, err
@@ -269,13 +279,14 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok, err := verifier.Verify(ctx, raw)
+	var keyTrouble atomic.Bool // set by keySet when it could not get keys
+	tok, err := verifier.Verify(context.WithValue(ctx, ctxKeyTrouble{}, &keyTrouble), raw)
 	if err != nil {
 		var exp *oidc.TokenExpiredError
 		switch {
 		case errors.As(err, &exp):
 			return nil, invalid("token expired", err)
-		case strings.Contains(err.Error(), "fetching keys"):
+		case keyTrouble.Load():
 			return nil, &Error{Reason: "identity provider keys unavailable", Unavailable: true, Err: err}
 		}
 		return nil, invalid("token rejected", err)

@@ -28,7 +28,11 @@ var (
 func headerValue(r *http.Request, names []string) (v string, present bool, err error) {
 	var vals []string
 	for _, n := range names {
-		vals = append(vals, r.Header.Values(n)...)
+		for _, v := range r.Header.Values(n) {
+			if v != "" { // an empty header says nothing
+				vals = append(vals, v)
+			}
+		}
 	}
 	switch len(vals) {
 	case 0:
@@ -56,6 +60,9 @@ func (s *Server) authenticateVia(r *http.Request) (*auth.Principal, bool, error)
 		return nil, false, err
 	}
 	hasBearer := r.Header.Get("Authorization") != ""
+	if s.cfg.APIKeys == nil && hasBearer {
+		hasAccess, hasSecret = false, false // keys are off: their headers mean nothing here
+	}
 	switch {
 	case (hasAccess || hasSecret) && hasBearer:
 		return nil, false, &auth.Error{Reason: "send either a bearer token or an API key (access-key and secret-key headers), not both"}
@@ -94,6 +101,10 @@ func (s *Server) apiKeyPrincipal(ctx context.Context, access, secret string) (*a
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !s.cfg.Verifier.Trusts(k.Owner.Issuer) {
+		// The key was made through an issuer the signer no longer trusts.
+		return nil, &auth.Error{Reason: "invalid API key", Err: fmt.Errorf("access key %s: issuer %s is no longer trusted", k.AccessKey, k.Owner.Issuer)}
 	}
 	claims := k.Claims
 	if claims == nil {

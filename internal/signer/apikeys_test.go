@@ -2,6 +2,7 @@ package signer
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -343,6 +344,12 @@ func TestAPIKeysDisabledAndOpenAPI(t *testing.T) {
 	if r.status != 401 || !strings.Contains(string(r.body), "not enabled") {
 		t.Errorf("key headers without API keys: %d %s", r.status, r.body)
 	}
+	// With keys off, stray key headers next to a bearer token change nothing.
+	hdr := e.bearerOf("alice", nil)
+	hdr["dinamis-access-key"], hdr["dinamis-secret-key"] = "", "whatever"
+	if r := e.send("GET", "/sign?href="+q(e.obj("public/S2/B02.tif")), hdr, nil); r.status != 200 {
+		t.Errorf("bearer token plus stray key headers, keys off: %d %s", r.status, r.body)
+	}
 
 	doc := e.send("GET", "/openapi.json", nil, nil).object(t)
 	paths := doc["paths"].(map[string]any)
@@ -370,5 +377,24 @@ func TestAPIKeysNeedStaticMode(t *testing.T) {
 	_, err = New(Config{Mode: ModeSTS, APIKeys: store})
 	if err == nil || !strings.Contains(err.Error(), "API keys need mode static") {
 		t.Fatalf("sts with API keys: %v", err)
+	}
+}
+
+// A key made through an issuer the signer no longer trusts stops working,
+// with the same answer as any invalid key.
+func TestAPIKeyOfAnUntrustedIssuer(t *testing.T) {
+	e, store := newKeyEnv(t, nil)
+	access, secret := e.createKey("alice", nil, "mine")
+	href := "/sign?href=" + q(e.obj("users/alice/mine.tif"))
+	if r := e.send("GET", href, keyHeaders(access, secret), nil); r.status != 200 {
+		t.Fatalf("key of a trusted issuer: %d %s", r.status, r.body)
+	}
+	k, gone, err := store.Create(context.Background(), apikey.Owner{Issuer: "https://gone.example.org", Subject: "alice"}, map[string]any{"sub": "alice"}, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.send("GET", href, keyHeaders(k.AccessKey, gone), nil)
+	if r.status != 401 || !strings.Contains(string(r.body), `"detail":"invalid API key"`) {
+		t.Fatalf("key of an issuer no longer trusted: %d %s", r.status, r.body)
 	}
 }

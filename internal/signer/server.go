@@ -31,6 +31,9 @@ const (
 type Verifier interface {
 	Verify(ctx context.Context, raw string) (*auth.Principal, error)
 	Ready(ctx context.Context) error
+	// Trusts reports whether an issuer is (still) trusted: API keys made
+	// through one that is not stop working.
+	Trusts(issuer string) bool
 }
 
 // CredentialSource gives the credentials to sign with for a caller.
