@@ -63,6 +63,7 @@ type Config struct {
 
 	// POST /credentials (mode sts): collection id → s3://bucket/folder/, and
 	// the longest session handed out.
+	CredentialsEnabled     bool              `yaml:"credentials_enabled"`
 	Collections            map[string]string `yaml:"collections"`
 	CredentialsMaxDuration duration          `yaml:"credentials_max_duration"`
 
@@ -215,6 +216,9 @@ func load(c *cli.Context) (*Config, error) {
 		}
 	}
 	dur("credentials-max-duration", &cfg.CredentialsMaxDuration)
+	if c.IsSet("credentials-enabled") {
+		cfg.CredentialsEnabled = c.Bool("credentials-enabled")
+	}
 	str("api-keys-file", &cfg.APIKeys.File)
 	dur("api-keys-max-lifetime", &cfg.APIKeys.MaxLifetime)
 	if c.IsSet("api-keys-max-per-user") {
@@ -306,11 +310,17 @@ func (c *Config) validateCredentials() []error {
 	if d := time.Duration(c.CredentialsMaxDuration); d < presign.MinSessionDuration || d > presign.MaxSessionDuration {
 		bad("credentials-max-duration %v: STS sessions last 15m to 12h", d)
 	}
+	if c.CredentialsEnabled && c.Mode != "sts" {
+		bad("credentials-enabled: POST /credentials needs mode sts (in mode static the signer's own credentials would be handed out)")
+	}
 	if len(c.Collections) == 0 {
 		return errs
 	}
 	if c.Mode != "sts" {
 		bad("collections: POST /credentials needs mode sts")
+	}
+	if !c.CredentialsEnabled {
+		bad("collections: they are for POST /credentials, which is off; set credentials-enabled")
 	}
 	if c.STS.SessionPolicy != "" {
 		bad("collections: POST /credentials is off when sts-session-policy is set (STS takes one inline session policy)")

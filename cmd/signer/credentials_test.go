@@ -38,6 +38,7 @@ issuers: [https://idp.example.org]
 audiences: [signer]
 s3: {endpoint: https://s3.example.org, buckets: [eodata]}
 credentials_max_duration: 13h
+credentials_enabled: true
 collections:
   good: s3://eodata/sentinel-2/
   "bad id": s3://eodata/x/
@@ -70,6 +71,8 @@ collections:
 		{[]string{"--mode", "sts", "--sts-session-policy", `{"Version":"2012-10-17","Statement":[]}`, "--collection", "s2=s3://eodata/s2/"}, "POST /credentials is off when sts-session-policy is set"},
 		{[]string{"--mode", "sts", "--collection", "s2"}, `--collection "s2": want ID=s3://bucket/folder/`},
 		{[]string{"--mode", "sts", "--credentials-max-duration", "5m"}, "credentials-max-duration 5m0s"},
+		{[]string{"--mode", "sts", "--collection", "s2=s3://eodata/s2/"}, "collections: they are for POST /credentials, which is off; set credentials-enabled"},
+		{[]string{"--mode", "static", "--policy", policy, "--credentials-enabled"}, "credentials-enabled: POST /credentials needs mode sts"},
 	} {
 		if _, err := loadCredentialsArgs(t, append(base, c.args...)...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want %q", c.args, err, c.want)
@@ -84,7 +87,7 @@ func TestCredentialsWiring(t *testing.T) {
 	idp := testenv.StartOIDCProvider(t)
 	t.Setenv("SIGNER_COLLECTION", "s2-l2a=s3://eodata/sentinel-2/l2a/,dem=https://s3.example.org/eodata/dem")
 	cfg, err := loadCredentialsArgs(t, "--mode", "sts", "--issuer", idp.URL, "--audience", "signer", "--s3-endpoint", "https://s3.example.org",
-		"--s3-bucket", "eodata", "--credentials-max-duration", "2h")
+		"--s3-bucket", "eodata", "--credentials-max-duration", "2h", "--credentials-enabled")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,5 +118,25 @@ func TestCredentialsWiring(t *testing.T) {
 	}
 	if _, metrics := testenv.Fetch(t, "GET", srv.URL+"/metrics", nil); !strings.Contains(metrics, "signer_credentials_issued_total 0") {
 		t.Error("metrics lack signer_credentials_issued_total")
+	}
+	// Off unless enabled: the same signer without --credentials-enabled.
+	cfg.CredentialsEnabled = false
+	off, err := buildAPI(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	offSrv := httptest.NewServer(off)
+	defer offSrv.Close()
+	req, _ = http.NewRequest("POST", offSrv.URL+"/credentials", strings.NewReader(`{"collection": "s2-l2a"}`))
+	req.Header.Set("Authorization", "Bearer "+idp.Token(t, "alice", "signer", nil))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = nil
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != 404 || body["error"] != "not_supported" || !strings.Contains(body["detail"], "--credentials-enabled") {
+		t.Errorf("POST /credentials not enabled: %d %v", resp.StatusCode, body)
 	}
 }

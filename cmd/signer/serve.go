@@ -55,6 +55,7 @@ func serveFlags() []cli.Flag {
 		s("exchange-client-secret", "client secret for the token exchange (prefer SIGNER_EXCHANGE_CLIENT_SECRET)"),
 		s("exchange-audience", "audience requested in the token exchange"),
 		l("exchange-param", "extra form `NAME=VALUE` sent with the exchange (provider quirks, e.g. connector_id=self for Dex)"),
+		&cli.BoolFlag{Name: "credentials-enabled", EnvVars: envVar("credentials-enabled"), Usage: "serve POST /credentials: temporary storage credentials for one folder, narrowed by an STS session policy (mode sts; default off)"},
 		l("collection", "`ID=s3://bucket/folder/` a caller may name in POST /credentials instead of a prefix (mode sts; repeat)"),
 		s("credentials-max-duration", "longest session POST /credentials hands out, 15m to 12h (default 1h; mode sts)"),
 		s("api-keys-file", "JSON `FILE` keeping the DINAMIS API keys users create (hashed; mode static); unset: API keys off"),
@@ -212,6 +213,7 @@ func buildAPI(ctx context.Context, cfg *Config, log *slog.Logger) (*signer.Serve
 		sc.Counters["signer_sts_calls_total"] = creds.Calls
 		sc.Counters["signer_sts_cache_hits_total"] = creds.Hits
 		sc.Counters["signer_credentials_issued_total"] = creds.Scoped
+		sc.CredentialsEnabled = cfg.CredentialsEnabled
 		sc.Collections = cfg.Collections
 		sc.CredentialsMaxLifetime = time.Duration(cfg.CredentialsMaxDuration)
 		sc.Credentials = creds

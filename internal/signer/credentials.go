@@ -57,6 +57,9 @@ func (s *Server) postCredentials(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Mode != ModeSTS || !ok {
 		return errorf(http.StatusNotFound, codeNotSupported, "POST /credentials needs sts mode: this signer signs with its own storage credentials, which it never hands out")
 	}
+	if !s.cfg.CredentialsEnabled {
+		return errorf(http.StatusNotFound, codeNotSupported, "POST /credentials is off on this signer (the operator enables it with --credentials-enabled)")
+	}
 	p, err := s.principal(r)
 	if err != nil {
 		return err

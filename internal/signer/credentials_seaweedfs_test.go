@@ -101,6 +101,7 @@ func TestCredentialsAgainstSeaweedFS(t *testing.T) {
 	logs := &syncBuffer{}
 	srv, err := New(Config{Mode: ModeSTS, Verifier: v, Credentials: stsCreds, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 		Storage:                &presign.Storage{Endpoint: ep, Buckets: []string{"eodata"}, PathStyle: true, Region: "us-east-1"},
+		CredentialsEnabled:     true,
 		Collections:            map[string]string{"alice-a": "s3://eodata/users/alice/a/"},
 		CredentialsMaxLifetime: 2 * time.Hour,
 		Counters:               map[string]Counter{"signer_sts_calls_total": stsCreds.Calls, "signer_credentials_issued_total": stsCreds.Scoped}})

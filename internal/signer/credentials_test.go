@@ -91,6 +91,7 @@ func TestCredentialsRequests(t *testing.T) {
 	logs := &syncBuffer{}
 	srv, err := New(Config{Mode: ModeSTS, Verifier: v, Credentials: fake, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 		Storage:                &presign.Storage{Endpoint: ep, Buckets: []string{"eodata"}, PathStyle: true, Region: "eu-west-3"},
+		CredentialsEnabled:     true,
 		Collections:            map[string]string{"s2-l2a": "s3://eodata/sentinel-2/l2a/", "broken": "s3://elsewhere/x/"},
 		CredentialsMaxLifetime: 2 * time.Hour})
 	if err != nil {

@@ -62,9 +62,10 @@ type Config struct {
 	StorageReady func(ctx context.Context) error
 	// Counters are exported on /metrics (e.g. signer_sts_calls_total).
 	Counters map[string]Counter
-	// POST /credentials (mode sts): collections by id (s3://bucket/folder/),
-	// and the default and longest session lengths (default 1 h; STS allows
-	// 15 min to 12 h).
+	// POST /credentials (mode sts; off unless CredentialsEnabled): collections
+	// by id (s3://bucket/folder/), and the default and longest session
+	// lengths (default 1 h; STS allows 15 min to 12 h).
+	CredentialsEnabled         bool
 	Collections                map[string]string
 	CredentialsDefaultLifetime time.Duration
 	CredentialsMaxLifetime     time.Duration
