@@ -111,13 +111,9 @@ func (s *Server) credentialsScope(prefix, collection string) (presign.Scope, err
 	case prefix != "" && collection != "":
 		return presign.Scope{}, errorf(http.StatusBadRequest, codeBadRequest, "give either prefix or collection, not both")
 	case collection != "":
-		raw, ok := s.cfg.Collections[collection]
+		sc, ok := s.collections[collection]
 		if !ok {
 			return presign.Scope{}, errorf(http.StatusNotFound, codeNotFound, "unknown collection %q", collection)
-		}
-		sc, err := s.cfg.Storage.ParsePrefix(raw)
-		if err != nil { // checked at start by cmd/signer
-			return presign.Scope{}, &apiError{status: http.StatusInternalServerError, code: codeInternal, detail: "collection " + collection + " is misconfigured", err: err}
 		}
 		return sc, nil
 	case prefix != "":

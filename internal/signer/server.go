@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -79,6 +80,8 @@ type Server struct {
 	mux     *http.ServeMux
 	limits  *limiters
 	metrics *metrics
+	// collections are Config.Collections, parsed once.
+	collections map[string]presign.Scope
 	// patterns are the routes served (the API document must list them all).
 	patterns []string
 }
@@ -104,6 +107,17 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Verifier == nil {
 		errs = append(errs, errors.New("no token verifier"))
 	}
+	collections := map[string]presign.Scope{}
+	for _, id := range slices.Sorted(maps.Keys(cfg.Collections)) {
+		if cfg.Storage == nil || cfg.Storage.Endpoint == nil {
+			break // reported above
+		}
+		sc, err := cfg.Storage.ParsePrefix(cfg.Collections[id])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("collection %s: %w", id, err))
+		}
+		collections[id] = sc
+	}
 	if cfg.Credentials == nil {
 		errs = append(errs, errors.New("no storage credentials"))
 	}
@@ -126,7 +140,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, signer: presign.NewSigner(cfg.Storage), mux: http.NewServeMux(), metrics: newMetrics(cfg.Counters)}
+	s := &Server{cfg: cfg, log: cfg.Logger, signer: presign.NewSigner(cfg.Storage), mux: http.NewServeMux(), metrics: newMetrics(cfg.Counters),
+		collections: collections}
 	if cfg.RatePerSecond > 0 {
 		s.limits = newLimiters(rate.Limit(cfg.RatePerSecond), max(cfg.RateBurst, 1))
 	}
