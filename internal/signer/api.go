@@ -87,14 +87,24 @@ func (b *batch) credentials(ctx context.Context) (aws.Credentials, error) {
 	return *b.creds, nil
 }
 
-// queryBatch is newBatch with the lifetime from the "duration" query
-// parameter (seconds).
-func (s *Server) queryBatch(r *http.Request, method string, passThrough bool) (*batch, error) {
-	d, err := s.lifetime(r.URL.Query().Get("duration"))
-	if err != nil {
-		return nil, err
+// signQuery signs the "href" query parameter for method, with the lifetime
+// from the "duration" parameter (seconds): the routes that sign one href.
+func (s *Server) signQuery(r *http.Request, method string, passThrough bool) (*batch, string, error) {
+	q := r.URL.Query()
+	href := q.Get("href")
+	if href == "" {
+		return nil, "", errorf(http.StatusBadRequest, codeBadRequest, "missing href query parameter")
 	}
-	return s.newBatch(r, method, d, passThrough)
+	d, err := s.lifetime(q.Get("duration"))
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := s.newBatch(r, method, d, passThrough)
+	if err != nil {
+		return nil, "", err
+	}
+	u, err := b.sign(r.Context(), href)
+	return b, u, err
 }
 
 // sign returns the presigned URL of href, or href itself when it is not on
@@ -231,20 +241,11 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 
 // GET /sign?href=…[&method=…][&duration=…] → {"href", "expiry"}
 func (s *Server) getSign(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	href := q.Get("href")
-	if href == "" {
-		return errorf(http.StatusBadRequest, codeBadRequest, "missing href query parameter")
-	}
-	m, err := method(q.Get("method"))
+	m, err := method(r.URL.Query().Get("method"))
 	if err != nil {
 		return err
 	}
-	b, err := s.queryBatch(r, m, false)
-	if err != nil {
-		return err
-	}
-	u, err := b.sign(r.Context(), href)
+	b, u, err := s.signQuery(r, m, false)
 	if err != nil {
 		return err
 	}
@@ -325,15 +326,10 @@ func (s *Server) dinamis(m string) handler {
 // GET /api/sas/v1/sign?href=… (Planetary Computer) → {"href", "msft:expiry"};
 // an href outside the storage comes back unchanged with a null expiry.
 func (s *Server) planetaryComputer(w http.ResponseWriter, r *http.Request) error {
-	href := r.URL.Query().Get("href")
-	if href == "" {
+	if r.URL.Query().Get("href") == "" {
 		return errorf(http.StatusUnprocessableEntity, codeBadRequest, "missing href query parameter")
 	}
-	b, err := s.queryBatch(r, http.MethodGet, true)
-	if err != nil {
-		return err
-	}
-	u, err := b.sign(r.Context(), href)
+	b, u, err := s.signQuery(r, http.MethodGet, true)
 	var ae *apiError
 	if errors.As(err, &ae) && ae.code == codeInvalidHref {
 		// what Planetary Computer answers for an unparsable href
@@ -355,15 +351,7 @@ func (s *Server) planetaryComputer(w http.ResponseWriter, r *http.Request) error
 // with HEAD, and when the redirect target refuses it GDAL retries with GET on
 // that target directly, GDAL_HTTP_HEADERS (the bearer token) included.
 func (s *Server) redirect(w http.ResponseWriter, r *http.Request) error {
-	href := r.URL.Query().Get("href")
-	if href == "" {
-		return errorf(http.StatusBadRequest, codeBadRequest, "missing href query parameter")
-	}
-	b, err := s.queryBatch(r, r.Method, false)
-	if err != nil {
-		return err
-	}
-	u, err := b.sign(r.Context(), href)
+	_, u, err := s.signQuery(r, r.Method, false)
 	if err != nil {
 		return err
 	}
