@@ -137,35 +137,6 @@ const (
 // one inline policy, and replacing the operator's could widen the session.
 var ErrScopedUnsupported = errors.New("scoped credentials cannot be combined with a configured STS session policy")
 
-// ParsePrefix reads a folder on the storage, s3://bucket/folder/ or an
-// http(s) URL in any form Parse accepts, into a read-only Scope. A prefix is
-// always a folder: "s3://b/a" is "a/" and never covers "ab…"; "s3://b/" is
-// the whole bucket. The checks are Parse's (allowed bucket, no "." or ".."
-// segments, no encoded slash, no control character), and then some: no
-// query or fragment, and none of * ? $, which IAM would read as wildcards or
-// policy variables in the session policy.
-func (s *Storage) ParsePrefix(raw string) (Scope, error) {
-	if strings.ContainsAny(raw, "?#") {
-		return Scope{}, fmt.Errorf("%w: a prefix has no query or fragment", ErrInvalid)
-	}
-	// Parse wants an object key: a sentinel segment, which no bucket name can
-	// be, turns the folder into one.
-	const sentinel = "_"
-	href := raw
-	if !strings.HasSuffix(href, "/") {
-		href += "/"
-	}
-	o, err := s.Parse(href + sentinel)
-	if err != nil {
-		return Scope{}, err
-	}
-	prefix := strings.TrimSuffix(o.Key, sentinel)
-	if strings.ContainsAny(prefix, "*?$") {
-		return Scope{}, fmt.Errorf("%w: * ? and $ are not allowed in a prefix (IAM wildcards and variables)", ErrInvalid)
-	}
-	return Scope{Bucket: o.Bucket, Prefix: prefix}, nil
-}
-
 // SessionPolicy is the IAM policy narrowing a session to the scope: read
 // (GET, HEAD) under the prefix, list the bucket only under the prefix, find
 // the bucket's region, and with Write also upload (single and multipart) —
