@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -52,52 +51,6 @@ func newKeyEnv(t *testing.T, mutate func(*Config)) (*env, *apikey.FileStore) {
 		}
 	})
 	return e, store
-}
-
-// reply is a raw response.
-type reply struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-// object decodes the body as a JSON object.
-func (r reply) object(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("body %q: %v", r.body, err)
-	}
-	return m
-}
-
-// send makes a request with the given headers (and a JSON body if any).
-func (e *env) send(method, path string, hdr map[string]string, body any) reply {
-	e.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, _ := json.Marshal(body)
-		rd = bytes.NewReader(raw)
-	}
-	req, _ := http.NewRequest(method, e.api.URL+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return reply{resp.StatusCode, resp.Header, data}
-}
-
-// bearerOf returns the Authorization header of a token for sub.
-func (e *env) bearerOf(sub string, claims map[string]any) map[string]string {
-	return map[string]string{"Authorization": "Bearer " + e.idp.Token(e.t, sub, "signer", claims)}
 }
 
 func keyHeaders(access, secret string) map[string]string {

@@ -31,20 +31,9 @@ import (
 	"gitlab.com/eocat/eocat/internal/testenv"
 )
 
-// scopedCreds is a POST /credentials answer.
-type scopedCreds struct {
-	AccessKeyID     string `json:"access_key_id"`
-	SecretAccessKey string `json:"secret_access_key"`
-	SessionToken    string `json:"session_token"`
-	Expiration      string `json:"expiration"`
-	Endpoint        string `json:"endpoint"`
-	Region          string `json:"region"`
-	PathStyle       bool   `json:"path_style"`
-	Bucket          string `json:"bucket"`
-	Prefix          string `json:"prefix"`
-	Write           bool   `json:"write"`
-	Env             map[string]string
-}
+// scopedCreds is a POST /credentials answer (its exact fields are checked
+// in credentials_test.go).
+type scopedCreds credentialsResponse
 
 // client is an S3 client using the credentials the way a user would.
 func (c scopedCreds) client() *s3.Client {

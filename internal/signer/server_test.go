@@ -106,8 +106,26 @@ func newEnv(t *testing.T, mutate func(*Config)) *env {
 
 func (e *env) obj(key string) string { return e.s3.Endpoint + "/eodata/" + key }
 
-// call sends a request to the signer as sub (no token when sub is "").
-func (e *env) call(method, path, sub string, body any) (*http.Response, map[string]any) {
+// reply is a raw response.
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// object decodes the body as a JSON object.
+func (r reply) object(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body %q: %v", r.body, err)
+	}
+	return m
+}
+
+// send makes a request with the given headers (and a JSON body if any);
+// redirects are not followed.
+func (e *env) send(method, path string, hdr map[string]string, body any) reply {
 	e.t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -118,8 +136,8 @@ func (e *env) call(method, path, sub string, body any) (*http.Response, map[stri
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if sub != "" {
-		req.Header.Set("Authorization", "Bearer "+e.idp.Token(e.t, sub, "signer", nil))
+	for k, v := range hdr {
+		req.Header.Set(k, v)
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
@@ -127,10 +145,27 @@ func (e *env) call(method, path, sub string, body any) (*http.Response, map[stri
 		e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out map[string]any
 	data, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(data, &out)
-	return resp, out
+	return reply{resp.StatusCode, resp.Header, data}
+}
+
+// bearerOf returns the Authorization header of a token for sub.
+func (e *env) bearerOf(sub string, claims map[string]any) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + e.idp.Token(e.t, sub, "signer", claims)}
+}
+
+// call sends a request to the signer as sub (no token when sub is "") and
+// decodes the JSON answer.
+func (e *env) call(method, path, sub string, body any) (*http.Response, map[string]any) {
+	e.t.Helper()
+	var hdr map[string]string
+	if sub != "" {
+		hdr = e.bearerOf(sub, nil)
+	}
+	r := e.send(method, path, hdr, body)
+	var out map[string]any
+	_ = json.Unmarshal(r.body, &out)
+	return &http.Response{StatusCode: r.status, Header: r.header}, out
 }
 
 func q(v string) string { return url.QueryEscape(v) }

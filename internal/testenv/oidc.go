@@ -58,12 +58,8 @@ func (p *OIDCProvider) Key() (*rsa.PrivateKey, string) {
 	return p.key, p.kid
 }
 
-// Token signs a token for sub with audience aud, valid for an hour; extra
-// claims are merged in (a nil value removes a claim).
-func (p *OIDCProvider) Token(t testing.TB, sub, aud string, extra map[string]any) string {
-	t.Helper()
-	now := time.Now()
-	claims := map[string]any{"iss": p.URL, "sub": sub, "aud": aud, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+// mergeClaims sets extra's claims in claims; a nil value removes a claim.
+func mergeClaims(claims, extra map[string]any) {
 	for k, v := range extra {
 		if v == nil {
 			delete(claims, k)
@@ -71,6 +67,15 @@ func (p *OIDCProvider) Token(t testing.TB, sub, aud string, extra map[string]any
 			claims[k] = v
 		}
 	}
+}
+
+// Token signs a token for sub with audience aud, valid for an hour; extra
+// claims are merged in (a nil value removes a claim).
+func (p *OIDCProvider) Token(t testing.TB, sub, aud string, extra map[string]any) string {
+	t.Helper()
+	now := time.Now()
+	claims := map[string]any{"iss": p.URL, "sub": sub, "aud": aud, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+	mergeClaims(claims, extra)
 	raw, err := json.Marshal(claims)
 	if err != nil {
 		t.Fatal(err)

@@ -192,13 +192,7 @@ func (p *TokenExchangeProvider) SubjectToken(t testing.TB, sub, aud string, extr
 	_, _ = rand.Read(jti[:])
 	maps.Copy(claims, map[string]any{"iss": p.URL, "sub": sub, "aud": aud, "iat": now.Unix(), "nbf": now.Unix(),
 		"exp": now.Add(p.opts.SubjectLifetime).Unix(), "jti": fmt.Sprintf("%x", jti), "client_id": aud})
-	for k, v := range extra {
-		if v == nil {
-			delete(claims, k)
-		} else {
-			claims[k] = v
-		}
-	}
+	mergeClaims(claims, extra)
 	raw, err := json.Marshal(claims)
 	if err != nil {
 		t.Fatal(err)
