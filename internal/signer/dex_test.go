@@ -24,8 +24,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/coreos/go-oidc/v3/oidc/oidctest"
 	"gitlab.com/eocat/eocat/internal/auth"
@@ -53,19 +51,11 @@ rules:
 // so that a Dex token can really expire during the test.
 const dexVerifierLeeway = time.Second
 
-// dexEnv is the signer in static mode against versitygw, trusting Dex
-// issuers for audience signer.
-type dexEnv struct {
-	t   *testing.T
-	s3  *testenv.S3Server
-	api *httptest.Server
-}
-
-func newDexEnv(t *testing.T, issuers ...string) *dexEnv {
+// newDexEnv is newEnv (static mode against versitygw) trusting the Dex
+// issuers for audience signer, with a short leeway and dexPolicy, and
+// S2/B02.tif in the bucket.
+func newDexEnv(t *testing.T, issuers ...string) *env {
 	t.Helper()
-	e := &dexEnv{t: t, s3: testenv.StartVersityGW(t)}
-	e.s3.CreateBucket(t, "eodata")
-	e.put("S2/B02.tif", "blue band")
 	pol, err := policy.Parse([]byte(dexPolicy))
 	if err != nil {
 		t.Fatal(err)
@@ -78,33 +68,10 @@ func newDexEnv(t *testing.T, issuers ...string) *dexEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, _ := url.Parse(e.s3.Endpoint)
-	srv, err := New(Config{
-		Mode:        ModeStatic,
-		Storage:     &presign.Storage{Endpoint: ep, Buckets: []string{"eodata"}, PathStyle: true, Region: e.s3.Region},
-		Verifier:    v,
-		Policy:      pol,
-		Credentials: presign.NewStatic(credentials.NewStaticCredentialsProvider(e.s3.AccessKey, e.s3.SecretKey, "")),
-		Logger:      slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.api = httptest.NewServer(srv)
-	t.Cleanup(e.api.Close)
+	e := newEnv(t, func(c *Config) { c.Verifier, c.Policy = v, pol })
+	e.put("S2/B02.tif", "blue band")
 	return e
 }
-
-func (e *dexEnv) put(key, body string) {
-	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := e.s3.Client(e.t).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("eodata"), Key: aws.String(key), Body: strings.NewReader(body)}); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
-func (e *dexEnv) obj(key string) string { return e.s3.Endpoint + "/eodata/" + key }
 
 // dexSign calls GET /sign?href= on api with a bearer token and returns the
 // response (body read) and the decoded JSON body.

@@ -69,9 +69,7 @@ func newEnv(t *testing.T, mutate func(*Config)) *env {
 		"users/alice/mine.tif": "alice's",
 		"users/bob/his.tif":    "bob's",
 	} {
-		if _, err := e.s3.Client(t).PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("eodata"), Key: aws.String(key), Body: strings.NewReader(body)}); err != nil {
-			t.Fatal(err)
-		}
+		e.put(key, body)
 	}
 	ep, _ := url.Parse(e.s3.Endpoint)
 	pol, err := policy.Parse([]byte(testPolicy))
@@ -105,6 +103,16 @@ func newEnv(t *testing.T, mutate func(*Config)) *env {
 }
 
 func (e *env) obj(key string) string { return e.s3.Endpoint + "/eodata/" + key }
+
+// put stores an object in the eodata bucket.
+func (e *env) put(key, body string) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := e.s3.Client(e.t).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("eodata"), Key: aws.String(key), Body: strings.NewReader(body)}); err != nil {
+		e.t.Fatal(err)
+	}
+}
 
 // reply is a raw response.
 type reply struct {
