@@ -239,10 +239,3 @@ func (k *keySet) download(ctx context.Context) ([]jose.JSONWebKey, error) {
 	}
 	return keys, nil
 }
-
-// stats reports JWKS downloads, and how many were caused by unknown key ids.
-func (k *keySet) stats() (fetches, refreshes int) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.fetches, k.refreshes
-}

@@ -261,3 +261,10 @@ func TestTokenCannotClaimIdPOutage(t *testing.T) {
 		t.Fatalf("got %v (unavailable %v), want token rejected", err, ae != nil && ae.Unavailable)
 	}
 }
+
+// stats reports JWKS downloads, and how many were caused by unknown key ids.
+func (k *keySet) stats() (fetches, refreshes int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.fetches, k.refreshes
+}

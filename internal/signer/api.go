@@ -409,9 +409,7 @@ func writeSigned(w http.ResponseWriter, hrefs map[string]string, expiry string) 
 		buf = appendJSONString(buf, hrefs[k])
 	}
 	buf = append(buf, "}}\n"...)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	writeJSONHeader(w, http.StatusOK)
 	_, _ = w.Write(buf)
 }
 

@@ -99,10 +99,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, ae.status, map[string]string{"error": ae.code, "detail": ae.detail})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSONHeader starts a JSON answer that no cache may keep.
+func writeJSONHeader(w http.ResponseWriter, status int) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
+}
+
+// writeJSON answers with v as JSON (no HTML escaping).
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeJSONHeader(w, status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
