@@ -42,6 +42,17 @@ var mutations = []mutation{
 	set("/geometry/type", "Circle"), set("/geometry/coordinates/0", []any{[]any{0, 0}, []any{1, 1}}), set("/geometry", nil),
 	set("/geometry", obj{"type": "GeometryCollection", "geometries": []any{}}), set("/geometry/coordinates", "x"),
 	set("/geometry", obj{"type": "Point", "coordinates": []any{1}}),
+	// the geometry oneOf dispatch (fast.go rule 3): other types over the same
+	// coordinates (a Polygon's are also MultiLineString coordinates), no or
+	// non-string type, non-objects, nested collections
+	set("/geometry/type", "MultiLineString"), set("/geometry/type", "MultiPolygon"), set("/geometry/type", "LineString"),
+	set("/geometry/type", "MultiPoint"), set("/geometry/type", "Point"), set("/geometry/type", nil), set("/geometry/type", 3),
+	set("/geometry/type", []any{"Polygon"}), del("/geometry/type"), set("/geometry", "Polygon"), set("/geometry", []any{}),
+	set("/geometry", obj{}), set("/geometry", 0), set("/geometry/bbox", []any{0, 1}),
+	set("/geometry", obj{"type": "MultiPoint", "coordinates": []any{[]any{1, 2}, []any{3, 4}}}),
+	set("/geometry", obj{"type": "GeometryCollection", "geometries": []any{obj{"type": "Point", "coordinates": []any{1, 2}}, obj{"type": "LineString", "coordinates": []any{[]any{1, 2}}}}}),
+	set("/geometry", obj{"type": "GeometryCollection", "geometries": []any{obj{"type": "Point", "coordinates": []any{1, 2}}, nil}}),
+	set("/geometry", obj{"type": "GeometryCollection", "geometries": []any{obj{"type": "Polygon", "coordinates": []any{}}}}),
 	set("/properties/proj:code", 32631), set("/properties/proj:code", nil), set("/properties/proj:code", "EPSG-32631"),
 	set("/properties/proj:epsg", 32631), set("/properties/proj:shape", []any{10980, 10980, 3}),
 	set("/properties/proj:centroid", obj{"lat": 100, "lon": 0}), set("/properties/proj:projjson", "x"),

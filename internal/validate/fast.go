@@ -32,7 +32,22 @@ import (
 //     "patternProperties": {<x: and not in P>: false}}. A key fails both iff
 //     it starts with x: and is not in P; keys in P validate against P in both.
 //     The library no longer validates every other key against {}.
-//  3. for a document of known type (see specialise), oneOf branches that
+//  3. oneOf dispatch. The GeoJSON geometry schemas are a oneOf of a null
+//     branch and object branches told apart by a single-valued "type"
+//     member; the library validates the instance against every branch (a
+//     Polygon's coordinates also walk the LineString, MultiPoint,
+//     MultiLineString and MultiPolygon branches). When every branch is
+//     {"type": "null"} or an object schema requiring the same member d whose
+//     schema is a const or a one-value enum, values pairwise distinct, the
+//     oneOf becomes {"type": [object(, null)], "required": [d], "properties":
+//     {d: anyOf the discriminators}, "allOf": [{"if": {"type": "object",
+//     "properties": {d: discriminator k}}, "then": branch k}, ...]}: an object
+//     with d = v_k fails every other branch on d, so oneOf holds iff branch k
+//     holds; null holds iff there is a null branch; anything else fails both.
+//     A oneOf whose branches accept pairwise disjoint sets of JSON types
+//     (no two can hold together) becomes an anyOf, which stops at the first
+//     branch that holds.
+//  4. for a document of known type (see specialise), oneOf branches that
 //     cannot hold for that type (their "type" property is a const or enum
 //     without it) are dropped; a single remaining branch becomes an allOf
 //     member. oneOf over branches of which all but one always fail is that
@@ -108,6 +123,7 @@ func fastGraph(root *jsonschema.Schema) *jsonschema.Schema {
 	}
 	for _, s := range r.nodes {
 		fence(s)
+		dispatch(s)
 	}
 	return n
 }
@@ -312,7 +328,116 @@ func (u *unknownPrefixed) MatchString(s string) bool {
 
 func (u *unknownPrefixed) String() string { return "^" + u.prefix + " (not a defined field)" }
 
-// specialise applies rule 3 to root for documents whose type is typ. It
+// dispatch applies rule 3 to s.
+func dispatch(s *jsonschema.Schema) {
+	if s.Ref != nil || len(s.OneOf) < 2 {
+		return
+	}
+	if disjointTypes(s.OneOf) {
+		s.AnyOf, s.OneOf = s.OneOf, nil
+		return
+	}
+	var (
+		d        string
+		branches []*jsonschema.Schema // object branches
+		discs    []*jsonschema.Schema // their discriminator schemas
+		values   []string
+		null     bool
+	)
+	for _, b := range s.OneOf {
+		t := deref(b)
+		if t.Ref != nil || t.Bool != nil || t.Types == nil {
+			return
+		}
+		switch types := t.Types.ToStrings(); {
+		case slices.Equal(types, []string{"null"}) && onlyFields(t, map[string]bool{"Types": true}) && !null:
+			null = true
+		case slices.Equal(types, []string{"object"}):
+			k, p, v, ok := discriminator(t, d)
+			if !ok || slices.Contains(values, v) {
+				return
+			}
+			d = k
+			branches, discs, values = append(branches, b), append(discs, p), append(values, v)
+		default:
+			return
+		}
+	}
+	if len(branches) == 0 {
+		return
+	}
+	var types jsonschema.Types
+	types.Add("object")
+	if null {
+		types.Add("null")
+	}
+	object := new(jsonschema.Types)
+	object.Add("object")
+	n := &jsonschema.Schema{DraftVersion: s.DraftVersion, Location: s.Location, Types: &types, Required: []string{d},
+		Properties: map[string]*jsonschema.Schema{d: {DraftVersion: s.DraftVersion, Location: s.Location, AnyOf: discs}}}
+	for i, b := range branches {
+		n.AllOf = append(n.AllOf, &jsonschema.Schema{DraftVersion: s.DraftVersion, Location: s.Location,
+			If:   &jsonschema.Schema{DraftVersion: s.DraftVersion, Location: s.Location, Types: object, Properties: map[string]*jsonschema.Schema{d: discs[i]}},
+			Then: b})
+	}
+	s.OneOf = nil
+	s.AllOf = append(slices.Clip(s.AllOf), n)
+}
+
+// discriminator returns the member (want, when set) that the object schema t
+// requires and restricts to one string value, with its schema and value.
+func discriminator(t *jsonschema.Schema, want string) (key string, p *jsonschema.Schema, value string, ok bool) {
+	for _, k := range t.Required {
+		if want != "" && k != want {
+			continue
+		}
+		q, found := t.Properties[k]
+		if !found {
+			continue
+		}
+		q = deref(q)
+		var vals []any
+		switch {
+		case q.Ref != nil || q.Bool != nil:
+		case q.Const != nil:
+			vals = []any{*q.Const}
+		case q.Enum != nil:
+			vals = q.Enum.Values
+		}
+		if len(vals) != 1 {
+			continue
+		}
+		if v, isStr := vals[0].(string); isStr {
+			return k, q, v, true
+		}
+	}
+	return "", nil, "", false
+}
+
+// disjointTypes reports whether every schema in l (after $ref) restricts the
+// instance's JSON type, no JSON type allowed by two of them ("integer" counts
+// as "number").
+func disjointTypes(l []*jsonschema.Schema) bool {
+	seen := map[string]bool{}
+	for _, b := range l {
+		t := deref(b)
+		if t.Ref != nil || t.Bool != nil || t.Types == nil || t.Types.IsEmpty() {
+			return false
+		}
+		for _, typ := range t.Types.ToStrings() {
+			if typ == "integer" {
+				typ = "number"
+			}
+			if seen[typ] {
+				return false
+			}
+			seen[typ] = true
+		}
+	}
+	return true
+}
+
+// specialise applies rule 4 to root for documents whose type is typ. It
 // returns root itself when no branch can be dropped.
 func specialise(root *jsonschema.Schema, typ string) *jsonschema.Schema {
 	if root.Ref != nil || len(root.OneOf) < 2 {

@@ -6,7 +6,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // TestFastPathEquivalent: the rewritten schemas (fast.go) accept exactly the
@@ -77,4 +80,70 @@ func sortedIssues(is []Issue) []Issue {
 	return slices.SortedFunc(slices.Values(is), func(a, b Issue) int {
 		return cmp.Or(cmp.Compare(a.Pointer, b.Pointer), cmp.Compare(a.Schema, b.Schema), cmp.Compare(a.Message, b.Message))
 	})
+}
+
+// TestDispatchRewrite: rule 3 of fast.go on small schemas, with instances
+// that match no branch, one, or (where the branches overlap and must stay a
+// oneOf) two.
+func TestDispatchRewrite(t *testing.T) {
+	schemas := map[string]string{
+		// discriminated object branches and a null branch (GeoJSON's shape)
+		"geo": `{"oneOf": [{"type": "null"},
+			{"type": "object", "required": ["type", "c"], "properties": {"type": {"enum": ["P"]}, "c": {"type": "number"}}},
+			{"type": "object", "required": ["type", "c"], "properties": {"type": {"const": "L"}, "c": {"type": "array"}}},
+			{"$ref": "#/definitions/m"}],
+			"definitions": {"m": {"type": "object", "required": ["type"], "properties": {"type": {"enum": ["M"]}}}}}`,
+		// disjoint JSON types: anyOf
+		"types": `{"oneOf": [{"type": "string"}, {"type": ["null", "object"]}, {"type": "integer", "minimum": 3}]}`,
+		// overlapping types (integer within number): stays a oneOf
+		"overlap": `{"oneOf": [{"type": "number", "maximum": 10}, {"type": "integer", "minimum": 5}]}`,
+		// same discriminator value twice: stays a oneOf
+		"same": `{"oneOf": [{"type": "object", "required": ["k"], "properties": {"k": {"const": "a"}, "x": {"type": "string"}}},
+			{"type": "object", "required": ["k"], "properties": {"k": {"const": "a"}, "y": {"type": "string"}}}]}`,
+		// branches without a discriminator: stays a oneOf
+		"plain": `{"oneOf": [{"type": "object", "required": ["a"]}, {"type": "object", "required": ["b"]}]}`,
+	}
+	rewritten := map[string]bool{"geo": true, "types": true}
+	instances := []string{`null`, `0`, `4`, `7`, `12`, `4.5`, `"s"`, `[]`, `{}`, `{"type": "P", "c": 1}`, `{"type": "P", "c": []}`,
+		`{"type": "L", "c": []}`, `{"type": "L"}`, `{"type": "M"}`, `{"type": "Q", "c": 1}`, `{"type": 1}`, `{"c": 1}`,
+		`{"k": "a"}`, `{"k": "a", "x": "1"}`, `{"k": "a", "x": 1}`, `{"k": "a", "x": "1", "y": 2}`, `{"a": 1}`, `{"a": 1, "b": 2}`, `{"b": 2}`}
+	for name, src := range schemas {
+		c := jsonschema.NewCompiler()
+		c.DefaultDraft(jsonschema.Draft7)
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(src))
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		if err := c.AddResource("mem:///"+name, doc); err != nil {
+			t.Fatal(name, err)
+		}
+		orig, err := c.Compile("mem:///" + name)
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		fast := fastGraph(orig)
+		if fast == nil {
+			t.Fatalf("%s: no fast graph", name)
+		}
+		if got := len(fast.OneOf) == 0; got != rewritten[name] {
+			t.Errorf("%s: oneOf rewritten = %v, want %v", name, got, rewritten[name])
+		}
+		accepted := 0
+		for _, in := range instances {
+			v, err := jsonschema.UnmarshalJSON(strings.NewReader(in))
+			if err != nil {
+				t.Fatal(in, err)
+			}
+			want, got := orig.Validate(v) == nil, fast.Validate(v) == nil
+			if got != want {
+				t.Errorf("%s: %s: rewritten accepts=%v, original accepts=%v", name, in, got, want)
+			}
+			if want {
+				accepted++
+			}
+		}
+		if accepted == 0 || accepted == len(instances) {
+			t.Errorf("%s: original accepts %d of %d instances: the cases prove nothing", name, accepted, len(instances))
+		}
+	}
 }
