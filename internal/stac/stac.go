@@ -1,14 +1,5 @@
 package stac
 
-import (
-	"bytes"
-	"encoding/json"
-	"reflect"
-	"sort"
-	"strings"
-	"sync"
-)
-
 // Version is the STAC version of every document stacgen writes.
 const Version = "1.1.0"
 
@@ -42,10 +33,7 @@ type Link struct {
 }
 
 // MarshalJSON encodes the link with its extra fields (such as auth:refs).
-func (l Link) MarshalJSON() ([]byte, error) {
-	type plain Link
-	return withExtra(plain(l), l.Extra)
-}
+func (l Link) MarshalJSON() ([]byte, error) { return marshal(l) }
 
 // Asset is a STAC asset. Extension fields (proj:*, file:*, bands, data_type,
 // nodata, gsd, auth:refs ...) live in Extra.
@@ -59,10 +47,7 @@ type Asset struct {
 }
 
 // MarshalJSON encodes the asset with its extension fields.
-func (a Asset) MarshalJSON() ([]byte, error) {
-	type plain Asset
-	return withExtra(plain(a), a.Extra)
-}
+func (a Asset) MarshalJSON() ([]byte, error) { return marshal(a) }
 
 // Item is a STAC Item (a GeoJSON Feature).
 type Item struct {
@@ -121,10 +106,7 @@ type Collection struct {
 }
 
 // MarshalJSON encodes the collection with its extension fields.
-func (c Collection) MarshalJSON() ([]byte, error) {
-	type plain Collection
-	return withExtra(plain(c), c.Extra)
-}
+func (c Collection) MarshalJSON() ([]byte, error) { return marshal(c) }
 
 // Catalog is a STAC Catalog.
 type Catalog struct {
@@ -139,72 +121,4 @@ type Catalog struct {
 }
 
 // MarshalJSON encodes the catalog with its extension fields.
-func (c Catalog) MarshalJSON() ([]byte, error) {
-	type plain Catalog
-	return withExtra(plain(c), c.Extra)
-}
-
-// Encode returns the canonical, indented encoding of a STAC document.
-func Encode(doc any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// withExtra encodes v (a struct) followed by the sorted extra fields. Extra
-// keys never override the struct's own fields.
-func withExtra(v any, extra map[string]any) ([]byte, error) {
-	base, err := json.Marshal(v)
-	if err != nil || len(extra) == 0 {
-		return base, err
-	}
-	known := fieldNames(reflect.TypeOf(v))
-	keys := make([]string, 0, len(extra))
-	for k := range extra {
-		if !known[k] {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	var buf bytes.Buffer
-	buf.Grow(len(base) + 64*len(keys))
-	buf.Write(base[:len(base)-1]) // drop the closing brace
-	for _, k := range keys {
-		kb, _ := json.Marshal(k)
-		vb, err := json.Marshal(extra[k])
-		if err != nil {
-			return nil, err
-		}
-		if buf.Len() > 1 {
-			buf.WriteByte(',')
-		}
-		buf.Write(kb)
-		buf.WriteByte(':')
-		buf.Write(vb)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
-}
-
-var fieldNameCache sync.Map // reflect.Type → map[string]bool
-
-// fieldNames returns the JSON names of a struct type's fields.
-func fieldNames(t reflect.Type) map[string]bool {
-	if m, ok := fieldNameCache.Load(t); ok {
-		return m.(map[string]bool)
-	}
-	m := map[string]bool{}
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			m[name] = true
-		}
-	}
-	fieldNameCache.Store(t, m)
-	return m
-}
+func (c Catalog) MarshalJSON() ([]byte, error) { return marshal(c) }
