@@ -52,8 +52,9 @@ import (
 //     A oneOf whose branches accept pairwise disjoint sets of JSON types
 //     (no two can hold together) becomes an anyOf, which stops at the first
 //     branch that holds.
-//  4. array shapes: a schema with only type, minItems, maxItems and items,
-//     whose items schema is again such a schema or a bare type (GeoJSON
+//  4. array shapes: a schema with only type, minItems, maxItems, items,
+//     oneOf and anyOf, whose items and branches are again such schemas or
+//     bare types (GeoJSON
 //     coordinates, bboxes, proj:transform, proj:shape, roles), becomes one
 //     native check of the whole nested array (arrayShape) instead of one
 //     library validator per element: a Polygon's 65 positions were 195
@@ -458,9 +459,10 @@ type arrayShape struct {
 	types              map[string]bool
 	minItems, maxItems int
 	items              *arrayShape
+	oneOf, anyOf       []*arrayShape // branches (proj:transform's 6 or 9 items)
 }
 
-var shapeFields = map[string]bool{"Types": true, "MinItems": true, "MaxItems": true, "Items": true}
+var shapeFields = map[string]bool{"Types": true, "MinItems": true, "MaxItems": true, "Items": true, "OneOf": true, "AnyOf": true}
 
 // shapeOf returns the shape s checks, if s is a rule-4 schema (or one
 // already collapsed).
@@ -499,6 +501,18 @@ func shapeOf(s *jsonschema.Schema, depth int) (*arrayShape, bool) {
 	default:
 		return nil, false // tuple items
 	}
+	for _, l := range []struct {
+		from []*jsonschema.Schema
+		to   *[]*arrayShape
+	}{{s.OneOf, &sh.oneOf}, {s.AnyOf, &sh.anyOf}} {
+		for _, b := range l.from {
+			bs, ok := shapeOf(b, depth+1)
+			if !ok {
+				return nil, false
+			}
+			*l.to = append(*l.to, bs)
+		}
+	}
 	return sh, true
 }
 
@@ -511,7 +525,7 @@ func collapse(s *jsonschema.Schema) {
 	if !ok || len(s.Extensions) > 0 {
 		return
 	}
-	s.Types, s.MinItems, s.MaxItems, s.Items = nil, nil, nil, nil
+	s.Types, s.MinItems, s.MaxItems, s.Items, s.OneOf, s.AnyOf = nil, nil, nil, nil, nil, nil
 	s.Extensions = []jsonschema.SchemaExt{sh}
 }
 
@@ -524,6 +538,20 @@ func (sh *arrayShape) Validate(ctx *jsonschema.ValidatorContext, v any) {
 
 func (sh *arrayShape) holds(v any) bool {
 	if sh.types != nil && !sh.typeHolds(v) {
+		return false
+	}
+	if sh.oneOf != nil {
+		n := 0
+		for _, b := range sh.oneOf {
+			if b.holds(v) {
+				n++
+			}
+		}
+		if n != 1 {
+			return false
+		}
+	}
+	if sh.anyOf != nil && !slices.ContainsFunc(sh.anyOf, func(b *arrayShape) bool { return b.holds(v) }) {
 		return false
 	}
 	arr, ok := v.([]any)

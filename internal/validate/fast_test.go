@@ -107,16 +107,20 @@ func TestRewriteRules(t *testing.T) {
 		"shape": `{"type": "array", "minItems": 2, "maxItems": 3, "items": {"type": ["array", "null"], "items": {"type": "integer"}}}`,
 		// untyped: only arrays are constrained
 		"untyped": `{"minItems": 1, "items": {"type": "string"}}`,
+		// branches of shapes (proj:transform: 6 or 9 numbers)
+		"branches": `{"type": "array", "oneOf": [{"minItems": 2, "maxItems": 2}, {"minItems": 4, "maxItems": 4}], "anyOf": [{"maxItems": 1}, {"items": {"type": "integer"}}], "items": {"type": "number"}}`,
+		// overlapping shape branches: [1] and [1, 2] hold both, so fail oneOf
+		"overlapShape": `{"oneOf": [{"minItems": 1}, {"maxItems": 2}], "items": {"type": "number"}}`,
 		// uniqueItems is not a shape keyword: left to the library
 		"unique": `{"type": "array", "uniqueItems": true, "items": {"type": "number"}}`,
 	}
 	keepsOneOf := map[string]bool{"overlap": true, "same": true, "plain": true}
-	collapsed := map[string]bool{"shape": true, "untyped": true}
+	collapsed := map[string]bool{"shape": true, "untyped": true, "branches": true, "overlapShape": true}
 	instances := []string{`null`, `0`, `4`, `7`, `12`, `4.5`, `"s"`, `[]`, `{}`, `{"type": "P", "c": 1}`, `{"type": "P", "c": []}`,
 		`{"type": "L", "c": []}`, `{"type": "L"}`, `{"type": "M"}`, `{"type": "Q", "c": 1}`, `{"type": 1}`, `{"c": 1}`,
 		`{"k": "a"}`, `{"k": "a", "x": "1"}`, `{"k": "a", "x": 1}`, `{"k": "a", "x": "1", "y": 2}`, `{"a": 1}`, `{"a": 1, "b": 2}`, `{"b": 2}`,
 		`[[1, 2], null]`, `[[1, 2.5], null]`, `[[1.0, 2e2], [], null]`, `[[1], [2], [3], [4]]`, `[null]`, `[[1, "2"], null]`, `[1, 2]`,
-		`["a"]`, `["a", 1]`, `[1, 1]`, `[1, 2.5]`, `[[-0, 1e400], null]`}
+		`["a"]`, `["a", 1]`, `[1, 1]`, `[1, 2.5]`, `[[-0, 1e400], null]`, `[1, 2, 3, 4]`, `[1, 2.5, 3, 4]`, `[1, 2, 3]`}
 	for name, src := range schemas {
 		c := jsonschema.NewCompiler()
 		c.DefaultDraft(jsonschema.Draft7)
