@@ -27,7 +27,7 @@ func (rd *reader) geo(d *ifd, info *Info) error {
 	if err != nil {
 		return err
 	}
-	if _, present := d.entries[tagGDALNoData]; present {
+	if d.entry(tagGDALNoData) != nil {
 		info.NoData = &NoData{Value: parseFloatPrefix(text), Text: text}
 	}
 

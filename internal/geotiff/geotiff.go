@@ -139,6 +139,7 @@ func ReadWithOptions(r io.ReaderAt, size int64, opt Options) (*Info, error) {
 		return nil, fmt.Errorf("geotiff: not a TIFF file: size %d is smaller than a TIFF header", size)
 	}
 	rd := &reader{r: r, size: size, opt: opt.withDefaults()}
+	defer rd.release()
 	info, err := rd.read()
 	if info != nil {
 		info.Reads = rd.reads
@@ -184,8 +185,8 @@ func (rd *reader) read() (*Info, error) {
 	// One coalesced pass for every out-of-block value needed: all of IFD 0's
 	// tags, and the first data offset of every IFD.
 	var ranges [][2]int64
-	for tag := range ifds[0].entries {
-		if tag != tagStripOffsets && tag != tagTileOffsets && tag != tagStripByteCounts && tag != tagTileByteCounts {
+	for _, e := range ifds[0].entries {
+		if tag := e.tag; tag != tagStripOffsets && tag != tagTileOffsets && tag != tagStripByteCounts && tag != tagTileByteCounts {
 			if r, ok := ifds[0].valueRange(tag, -1); ok {
 				ranges = append(ranges, r)
 			}
@@ -270,7 +271,7 @@ func (rd *reader) image(d *ifd) (*Info, error) {
 	// Blocks: the offsets must cover every block of the image.
 	bw, bh := w, min(vals[tagRowsPerStrip], h)
 	offsetsTag := uint16(tagStripOffsets)
-	if _, ok := d.entries[tagTileWidth]; ok {
+	if d.entry(tagTileWidth) != nil {
 		info.Tiled = true
 		bw, bh, offsetsTag = vals[tagTileWidth], vals[tagTileLength], tagTileOffsets
 	}
@@ -278,7 +279,7 @@ func (rd *reader) image(d *ifd) (*Info, error) {
 		return nil, d.errorf("invalid block size %dx%d", bw, bh)
 	}
 	info.BlockWidth, info.BlockHeight = int(bw), int(bh)
-	e := d.entries[offsetsTag]
+	e := d.entry(offsetsTag)
 	if e == nil {
 		return nil, d.errorf("missing tag %d (block offsets)", offsetsTag)
 	}
@@ -310,11 +311,11 @@ func (rd *reader) subfile(d *ifd) (subfile, error) {
 		return s, err
 	}
 	tag := uint16(tagStripOffsets)
-	if _, s.tiled = d.entries[tagTileWidth]; s.tiled {
+	if s.tiled = d.entry(tagTileWidth) != nil; s.tiled {
 		tag = tagTileOffsets
 	}
 	s.firstData = -1
-	e := d.entries[tag]
+	e := d.entry(tag)
 	if e == nil {
 		return s, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // TIFF tags used by the package.
@@ -95,8 +96,19 @@ func (e *entry) size(n int64) int64 {
 type ifd struct {
 	index   int
 	offset  int64
-	end     int64 // end of the entry table and next-IFD offset
-	entries map[uint16]*entry
+	end     int64   // end of the entry table and next-IFD offset
+	entries []entry // the known tags, in file order, no duplicates
+}
+
+// entry returns the entry of tag, or nil. IFDs hold at most a few dozen
+// known tags: a scan beats a map, which cost an allocation per entry.
+func (d *ifd) entry(tag uint16) *entry {
+	for i := range d.entries {
+		if d.entries[i].tag == tag {
+			return &d.entries[i]
+		}
+	}
+	return nil
 }
 
 func (d *ifd) errorf(format string, args ...any) error {
@@ -117,8 +129,22 @@ type reader struct {
 	bo        binary.ByteOrder
 	big       bool
 	cache     []span
+	pooled    []*[]byte // buffers of cache from blockPool, returned by release
 	reads     int
 	readBytes int64
+}
+
+// blockPool recycles the buffers of first-block reads (one per raster
+// header, 16 KiB by default). Nothing Read returns refers to them: strings
+// and numbers are copied out.
+var blockPool = sync.Pool{New: func() any { b := make([]byte, DefaultFirstBlock); return &b }}
+
+// release returns the pooled buffers; the cache is unusable afterwards.
+func (rd *reader) release() {
+	for _, b := range rd.pooled {
+		blockPool.Put(b)
+	}
+	rd.pooled, rd.cache = nil, nil
 }
 
 var errBeyondEOF = errors.New("beyond end of file")
@@ -148,7 +174,14 @@ func (rd *reader) fetch(off, n, ahead int64) error {
 	if rd.readBytes+n > rd.opt.MaxReadBytes {
 		return fmt.Errorf("reading %d bytes at offset %d exceeds the read limit of %d bytes", n, off, rd.opt.MaxReadBytes)
 	}
-	buf := make([]byte, n)
+	var buf []byte
+	if n <= DefaultFirstBlock {
+		p := blockPool.Get().(*[]byte)
+		rd.pooled = append(rd.pooled, p)
+		buf = (*p)[:n]
+	} else {
+		buf = make([]byte, n)
+	}
 	rd.reads++
 	rd.readBytes += n
 	m, err := rd.r.ReadAt(buf, off)
@@ -238,7 +271,7 @@ func (rd *reader) header() (int64, error) {
 
 // readIFD parses the IFD at off and returns it with the next IFD offset.
 func (rd *reader) readIFD(index int, off int64) (*ifd, int64, error) {
-	d := &ifd{index: index, offset: off, entries: map[uint16]*entry{}}
+	d := &ifd{index: index, offset: off}
 	countSize, entrySize, ptrSize := int64(2), int64(12), int64(4)
 	if rd.big {
 		countSize, entrySize, ptrSize = 8, 20, 8
@@ -262,9 +295,10 @@ func (rd *reader) readIFD(index int, off int64) (*ifd, int64, error) {
 		return nil, 0, d.errorf("%d entries: %v", n, err)
 	}
 	d.end = off + countSize + int64(len(tbl))
+	d.entries = make([]entry, 0, min(int(n), len(knownTags)))
 	for i := range int64(n) {
 		eb := tbl[i*entrySize : (i+1)*entrySize]
-		e := &entry{tag: rd.bo.Uint16(eb), typ: rd.bo.Uint16(eb[2:])}
+		e := entry{tag: rd.bo.Uint16(eb), typ: rd.bo.Uint16(eb[2:])}
 		var count uint64
 		var val []byte
 		if rd.big {
@@ -272,7 +306,7 @@ func (rd *reader) readIFD(index int, off int64) (*ifd, int64, error) {
 		} else {
 			count, val = uint64(rd.bo.Uint32(eb[4:])), eb[8:12]
 		}
-		if _, dup := d.entries[e.tag]; dup || !knownTags[e.tag] {
+		if !knownTags[e.tag] || d.entry(e.tag) != nil {
 			continue
 		}
 		ts := typeSize(e.typ)
@@ -300,7 +334,7 @@ func (rd *reader) readIFD(index int, off int64) (*ifd, int64, error) {
 			}
 			e.off = int64(o)
 		}
-		d.entries[e.tag] = e
+		d.entries = append(d.entries, e)
 	}
 	next := tbl[n*uint64(entrySize):]
 	var nx uint64
@@ -318,7 +352,7 @@ func (rd *reader) readIFD(index int, off int64) (*ifd, int64, error) {
 // valueRange returns the file range of the first n values of tag (n < 0:
 // all), or false when the values are inline or the tag is absent.
 func (d *ifd) valueRange(tag uint16, n int64) ([2]int64, bool) {
-	e := d.entries[tag]
+	e := d.entry(tag)
 	if e == nil || e.inline != nil {
 		return [2]int64{}, false
 	}
@@ -327,7 +361,7 @@ func (d *ifd) valueRange(tag uint16, n int64) ([2]int64, bool) {
 
 // raw returns the bytes of the first n values of tag (n < 0: all).
 func (rd *reader) raw(d *ifd, tag uint16, n int64) (*entry, []byte, error) {
-	e := d.entries[tag]
+	e := d.entry(tag)
 	if e == nil {
 		return nil, nil, nil
 	}
