@@ -162,9 +162,29 @@ func (e *encoder) value(v any, d int) error {
 		}
 		return e.array(len(v), d, func(i int) error { return e.float(v[i], 64) })
 	case [2]float64:
-		return e.array(2, d, func(i int) error { return e.float(v[i], 64) })
-	case [][2]float64, [][][2]float64, [][][][2]float64:
-		return e.reflect(reflect.ValueOf(v), d) // footprints: no boxing per number
+		return e.position(v, d)
+	case [][2]float64: // footprint rings
+		return e.ring(v, d)
+	case [][][2]float64: // polygons
+		if v == nil {
+			e.b = append(e.b, "null"...)
+			return nil
+		}
+		return e.array(len(v), d, func(i int) error { return e.ring(v[i], d+1) })
+	case [][][][2]float64: // multipolygons
+		if v == nil {
+			e.b = append(e.b, "null"...)
+			return nil
+		}
+		return e.array(len(v), d, func(i int) error {
+			return e.array(len(v[i]), d+1, func(j int) error { return e.ring(v[i][j], d+2) })
+		})
+	case []int:
+		if v == nil {
+			e.b = append(e.b, "null"...)
+			return nil
+		}
+		return e.array(len(v), d, func(i int) error { e.b = strconv.AppendInt(e.b, int64(v[i]), 10); return nil })
 	case *Item:
 		if v == nil {
 			e.b = append(e.b, "null"...)
@@ -209,6 +229,18 @@ func (e *encoder) value(v any, d int) error {
 		return e.reflect(reflect.ValueOf(v), d)
 	}
 	return nil
+}
+
+func (e *encoder) position(p [2]float64, d int) error {
+	return e.array(2, d, func(i int) error { return e.float(p[i], 64) })
+}
+
+func (e *encoder) ring(r [][2]float64, d int) error {
+	if r == nil {
+		e.b = append(e.b, "null"...)
+		return nil
+	}
+	return e.array(len(r), d, func(i int) error { return e.position(r[i], d+1) })
 }
 
 var (

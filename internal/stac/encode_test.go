@@ -287,6 +287,10 @@ func randomDoc(r *rand.Rand) any {
 				Type        string `json:"type"`
 				Coordinates any    `json:"coordinates"`
 			}{"Polygon", [][][2]float64{{{0, 0}, {r.Float64(), 0}, {1, 1e-7}, {0, 0}}}}
+			if r.IntN(2) == 0 {
+				it.Geometry = map[string]any{"type": "MultiPolygon", "coordinates": [][][][2]float64{
+					{{{179, 0}, {180, 0}, {180, 1}, {179, 0}}}, {{{-180, 0}, {-179, r.Float64()}, {-180, 1}, {-180, 0}}, nil}}}
+			}
 			it.BBox = []float64{0, 0, r.Float64(), 1}
 		}
 		if r.IntN(5) > 0 {
