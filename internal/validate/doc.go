@@ -26,7 +26,8 @@
 // Validity is first decided on a rewritten copy of each compiled schema that
 // accepts exactly the same documents at a fraction of the cost (allOf members
 // inlined, "no unknown prefix: field" fences matched directly, oneOf over
-// GeoJSON-like branches dispatched on their "type" member, oneOf branches
+// GeoJSON-like branches dispatched on their "type" member, arrays of numbers
+// and strings (coordinates, bboxes) checked natively, oneOf branches
 // that cannot hold for the document's type dropped; see fast.go); a document
 // it rejects is validated again against the schema as compiled, so issues are
 // the library's own. Documents are decoded once, into the values
