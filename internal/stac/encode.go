@@ -135,8 +135,7 @@ func (e *encoder) value(v any, d int) error {
 		e.b = strconv.AppendInt(e.b, v, 10)
 	case map[string]any:
 		if v == nil {
-			e.b = append(e.b, "null"...)
-			return nil
+			return e.null()
 		}
 		o := e.open(d)
 		if err := o.extras(v, nil); err != nil {
@@ -144,91 +143,68 @@ func (e *encoder) value(v any, d int) error {
 		}
 		o.close()
 	case []any:
-		if v == nil {
-			e.b = append(e.b, "null"...)
-			return nil
-		}
-		return e.array(len(v), d, func(i int) error { return e.value(v[i], d+1) })
+		return list(e, v, d, func(x any) error { return e.value(x, d+1) })
 	case []string:
-		if v == nil {
-			e.b = append(e.b, "null"...)
-			return nil
-		}
-		return e.array(len(v), d, func(i int) error { e.str(v[i]); return nil })
+		return list(e, v, d, func(x string) error { e.str(x); return nil })
 	case []float64:
-		if v == nil {
-			e.b = append(e.b, "null"...)
-			return nil
-		}
-		return e.array(len(v), d, func(i int) error { return e.float(v[i], 64) })
+		return list(e, v, d, func(x float64) error { return e.float(x, 64) })
+	case []int:
+		return list(e, v, d, func(x int) error { e.b = strconv.AppendInt(e.b, int64(x), 10); return nil })
 	case [2]float64:
 		return e.position(v, d)
 	case [][2]float64: // footprint rings
 		return e.ring(v, d)
 	case [][][2]float64: // polygons
-		if v == nil {
-			e.b = append(e.b, "null"...)
-			return nil
-		}
-		return e.array(len(v), d, func(i int) error { return e.ring(v[i], d+1) })
+		return list(e, v, d, func(r [][2]float64) error { return e.ring(r, d+1) })
 	case [][][][2]float64: // multipolygons
-		if v == nil {
-			e.b = append(e.b, "null"...)
-			return nil
-		}
-		return e.array(len(v), d, func(i int) error {
-			return e.array(len(v[i]), d+1, func(j int) error { return e.ring(v[i][j], d+2) })
+		return list(e, v, d, func(p [][][2]float64) error {
+			return list(e, p, d+1, func(r [][2]float64) error { return e.ring(r, d+2) })
 		})
-	case []int:
-		if v == nil {
-			e.b = append(e.b, "null"...)
-			return nil
-		}
-		return e.array(len(v), d, func(i int) error { e.b = strconv.AppendInt(e.b, int64(v[i]), 10); return nil })
 	case *Item:
-		if v == nil {
-			e.b = append(e.b, "null"...)
-			return nil
-		}
-		return e.item(v, d)
+		return ptr(e, v, func(it *Item) error { return e.item(it, d) })
 	case Item:
 		return e.item(&v, d)
 	case *Asset:
-		if v == nil {
-			e.b = append(e.b, "null"...)
-			return nil
-		}
-		return e.asset(v, d)
+		return ptr(e, v, func(a *Asset) error { return e.asset(a, d) })
 	case Asset:
 		return e.asset(&v, d)
+	case *Link:
+		return ptr(e, v, func(l *Link) error { return e.link(l, d) })
 	case Link:
 		return e.link(&v, d)
-	case *Link:
-		if v == nil {
-			e.b = append(e.b, "null"...)
-			return nil
-		}
-		return e.link(v, d)
+	case *Collection:
+		return ptr(e, v, func(c *Collection) error { return e.withExtra(reflect.ValueOf(*c), c.Extra, d) })
 	case Collection:
 		return e.withExtra(reflect.ValueOf(v), v.Extra, d)
-	case *Collection:
-		if v == nil {
-			e.b = append(e.b, "null"...)
-			return nil
-		}
-		return e.withExtra(reflect.ValueOf(*v), v.Extra, d)
+	case *Catalog:
+		return ptr(e, v, func(c *Catalog) error { return e.withExtra(reflect.ValueOf(*c), c.Extra, d) })
 	case Catalog:
 		return e.withExtra(reflect.ValueOf(v), v.Extra, d)
-	case *Catalog:
-		if v == nil {
-			e.b = append(e.b, "null"...)
-			return nil
-		}
-		return e.withExtra(reflect.ValueOf(*v), v.Extra, d)
 	default:
 		return e.reflect(reflect.ValueOf(v), d)
 	}
 	return nil
+}
+
+func (e *encoder) null() error {
+	e.b = append(e.b, "null"...)
+	return nil
+}
+
+// list writes l at depth d (null when nil), each element with elem.
+func list[T any](e *encoder, l []T, d int, elem func(T) error) error {
+	if l == nil {
+		return e.null()
+	}
+	return e.array(len(l), d, func(i int) error { return elem(l[i]) })
+}
+
+// ptr writes null for a nil p, else f(p).
+func ptr[T any](e *encoder, p *T, f func(*T) error) error {
+	if p == nil {
+		return e.null()
+	}
+	return f(p)
 }
 
 func (e *encoder) position(p [2]float64, d int) error {
@@ -236,11 +212,7 @@ func (e *encoder) position(p [2]float64, d int) error {
 }
 
 func (e *encoder) ring(r [][2]float64, d int) error {
-	if r == nil {
-		e.b = append(e.b, "null"...)
-		return nil
-	}
-	return e.array(len(r), d, func(i int) error { return e.position(r[i], d+1) })
+	return list(e, r, d, func(p [2]float64) error { return e.position(p, d+1) })
 }
 
 var (
@@ -275,7 +247,7 @@ func (e *encoder) item(it *Item, d int) error {
 		return err
 	}
 	o.key("links")
-	if err := e.links(it.Links, d+1); err != nil {
+	if err := list(e, it.Links, d+1, func(l Link) error { return e.link(&l, d+2) }); err != nil {
 		return err
 	}
 	o.key("assets")
@@ -302,14 +274,6 @@ func (e *encoder) item(it *Item, d int) error {
 	}
 	o.close()
 	return nil
-}
-
-func (e *encoder) links(l []Link, d int) error {
-	if l == nil {
-		e.b = append(e.b, "null"...)
-		return nil
-	}
-	return e.array(len(l), d, func(i int) error { return e.link(&l[i], d+1) })
 }
 
 func (e *encoder) link(l *Link, d int) error {
@@ -405,8 +369,7 @@ func init() {
 // reflect writes any other value as encoding/json would.
 func (e *encoder) reflect(v reflect.Value, d int) error {
 	if !v.IsValid() {
-		e.b = append(e.b, "null"...)
-		return nil
+		return e.null()
 	}
 	t := v.Type()
 	if ownTypes[t] {
@@ -434,8 +397,7 @@ func (e *encoder) reflect(v reflect.Value, d int) error {
 		return e.float(v.Float(), 64)
 	case reflect.Interface, reflect.Pointer:
 		if v.IsNil() {
-			e.b = append(e.b, "null"...)
-			return nil
+			return e.null()
 		}
 		if v.Kind() == reflect.Interface {
 			return e.value(v.Elem().Interface(), d)
@@ -443,8 +405,7 @@ func (e *encoder) reflect(v reflect.Value, d int) error {
 		return e.reflect(v.Elem(), d)
 	case reflect.Slice:
 		if v.IsNil() {
-			e.b = append(e.b, "null"...)
-			return nil
+			return e.null()
 		}
 		if t.Elem().Kind() == reflect.Uint8 {
 			return e.fallback(v, d) // base64
@@ -457,8 +418,7 @@ func (e *encoder) reflect(v reflect.Value, d int) error {
 			return e.fallback(v, d)
 		}
 		if v.IsNil() {
-			e.b = append(e.b, "null"...)
-			return nil
+			return e.null()
 		}
 		keys := make([]string, 0, v.Len())
 		for it := v.MapRange(); it.Next(); {
