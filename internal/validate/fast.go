@@ -350,7 +350,12 @@ func dispatch(s *jsonschema.Schema) {
 		return
 	}
 	if disjointTypes(s.OneOf) {
-		s.AnyOf, s.OneOf = s.OneOf, nil
+		if s.AnyOf == nil {
+			s.AnyOf = s.OneOf
+		} else { // keep s's own anyOf
+			s.AllOf = append(slices.Clip(s.AllOf), &jsonschema.Schema{DraftVersion: s.DraftVersion, Location: s.Location, AnyOf: s.OneOf})
+		}
+		s.OneOf = nil
 		return
 	}
 	var (

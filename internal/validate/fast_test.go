@@ -96,6 +96,8 @@ func TestRewriteRules(t *testing.T) {
 			"definitions": {"m": {"type": "object", "required": ["type"], "properties": {"type": {"enum": ["M"]}}}}}`,
 		// disjoint JSON types: anyOf
 		"types": `{"oneOf": [{"type": "string"}, {"type": ["null", "object"]}, {"type": "integer", "minimum": 3}]}`,
+		// disjoint types next to an anyOf of the node's own: both kept
+		"both": `{"anyOf": [{"type": "string", "minLength": 2}, {"type": "number"}], "oneOf": [{"type": "string"}, {"type": "integer"}]}`,
 		// overlapping types (integer within number): stays a oneOf
 		"overlap": `{"oneOf": [{"type": "number", "maximum": 10}, {"type": "integer", "minimum": 5}]}`,
 		// same discriminator value twice: stays a oneOf
@@ -120,7 +122,7 @@ func TestRewriteRules(t *testing.T) {
 		`{"type": "L", "c": []}`, `{"type": "L"}`, `{"type": "M"}`, `{"type": "Q", "c": 1}`, `{"type": 1}`, `{"c": 1}`,
 		`{"k": "a"}`, `{"k": "a", "x": "1"}`, `{"k": "a", "x": 1}`, `{"k": "a", "x": "1", "y": 2}`, `{"a": 1}`, `{"a": 1, "b": 2}`, `{"b": 2}`,
 		`[[1, 2], null]`, `[[1, 2.5], null]`, `[[1.0, 2e2], [], null]`, `[[1], [2], [3], [4]]`, `[null]`, `[[1, "2"], null]`, `[1, 2]`,
-		`["a"]`, `["a", 1]`, `[1, 1]`, `[1, 2.5]`, `[[-0, 1e400], null]`, `[1, 2, 3, 4]`, `[1, 2.5, 3, 4]`, `[1, 2, 3]`}
+		`"ab"`, `["a"]`, `["a", 1]`, `[1, 1]`, `[1, 2.5]`, `[[-0, 1e400], null]`, `[1, 2, 3, 4]`, `[1, 2.5, 3, 4]`, `[1, 2, 3]`}
 	for name, src := range schemas {
 		c := jsonschema.NewCompiler()
 		c.DefaultDraft(jsonschema.Draft7)
