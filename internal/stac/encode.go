@@ -65,6 +65,18 @@ func (o *object) key(k string) {
 	o.e.b = append(o.e.b, ':', ' ')
 }
 
+// str writes a string member; optStr only when v is not empty (omitempty).
+func (o *object) str(k, v string) {
+	o.key(k)
+	o.e.str(v)
+}
+
+func (o *object) optStr(k, v string) {
+	if v != "" {
+		o.str(k, v)
+	}
+}
+
 func (o *object) close() {
 	if o.n > 0 {
 		o.e.newline(o.depth)
@@ -222,16 +234,13 @@ var (
 
 func (e *encoder) item(it *Item, d int) error {
 	o := e.open(d)
-	o.key("type")
-	e.str(it.Type)
-	o.key("stac_version")
-	e.str(it.StacVersion)
+	o.str("type", it.Type)
+	o.str("stac_version", it.StacVersion)
 	o.key("stac_extensions")
 	if err := e.value(it.StacExtensions, d+1); err != nil {
 		return err
 	}
-	o.key("id")
-	e.str(it.ID)
+	o.str("id", it.ID)
 	o.key("geometry")
 	if err := e.value(it.Geometry, d+1); err != nil {
 		return err
@@ -268,28 +277,17 @@ func (e *encoder) item(it *Item, d int) error {
 		}
 		a.close()
 	}
-	if it.Collection != "" {
-		o.key("collection")
-		e.str(it.Collection)
-	}
+	o.optStr("collection", it.Collection)
 	o.close()
 	return nil
 }
 
 func (e *encoder) link(l *Link, d int) error {
 	o := e.open(d)
-	o.key("rel")
-	e.str(l.Rel)
-	o.key("href")
-	e.str(l.Href)
-	if l.Type != "" {
-		o.key("type")
-		e.str(l.Type)
-	}
-	if l.Title != "" {
-		o.key("title")
-		e.str(l.Title)
-	}
+	o.str("rel", l.Rel)
+	o.str("href", l.Href)
+	o.optStr("type", l.Type)
+	o.optStr("title", l.Title)
 	if err := o.extras(l.Extra, linkFields); err != nil {
 		return err
 	}
@@ -299,14 +297,10 @@ func (e *encoder) link(l *Link, d int) error {
 
 func (e *encoder) asset(a *Asset, d int) error {
 	o := e.open(d)
-	o.key("href")
-	e.str(a.Href)
-	for _, f := range [...]struct{ k, v string }{{"type", a.Type}, {"title", a.Title}, {"description", a.Description}} {
-		if f.v != "" {
-			o.key(f.k)
-			e.str(f.v)
-		}
-	}
+	o.str("href", a.Href)
+	o.optStr("type", a.Type)
+	o.optStr("title", a.Title)
+	o.optStr("description", a.Description)
 	if len(a.Roles) > 0 {
 		o.key("roles")
 		if err := e.value(a.Roles, d+1); err != nil {
