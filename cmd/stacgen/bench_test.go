@@ -505,6 +505,9 @@ func benchBuildS3(b *testing.B, n int) {
 		b.ReportMetric(float64(n)/buildS, "items/s")
 		b.Logf("items=%d objects=%d conc=%d reps=%d: floor %v (list %v) build %v incr %v srclist %v",
 			n, bs.objects, conc, reps, floor.wall, list.wall, full.wall, incr.wall, srcList.wall)
+		// The CPU one repetition takes for the same work shows how steady
+		// the machine was.
+		b.Logf("CPU per repetition (client / versitygw): floor %v / %v; build %v / %v", floor.self, floor.server, full.self, full.server)
 	}
 }
 

@@ -28,7 +28,9 @@
 // inlined, "no unknown prefix: field" fences matched directly, oneOf over
 // GeoJSON-like branches dispatched on their "type" member, arrays of numbers
 // and strings (coordinates, bboxes) checked natively, oneOf branches
-// that cannot hold for the document's type dropped; see fast.go); a document
+// that cannot hold for the document's type dropped; see fast.go), walked by
+// a native, allocation-free evaluator of the draft-07 keywords with the
+// library's semantics (eval.go) instead of the library's validator; a document
 // it rejects is validated again against the schema as compiled, so issues are
 // the library's own. Documents are decoded once, into the values
 // jsonschema.UnmarshalJSON would give (decode.go).

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"cmp"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -54,6 +55,14 @@ func TestFastPathEquivalent(t *testing.T) {
 					if got := c.fastFor(typ).Validate(inst) == nil; got != want {
 						t.Errorf("%s: %s: fast path accepts=%v, original accepts=%v", d.Name, u, got, want)
 					}
+					// The native evaluator, on the rewritten graph and on the
+					// original one.
+					if got := holds(c.fastFor(typ), inst, 0); c.native && got != want {
+						t.Errorf("%s: %s: native evaluator accepts=%v, original accepts=%v", d.Name, u, got, want)
+					}
+					if got := holds(c.schema, inst, 0); nativeGraph(c.schema) && got != want {
+						t.Errorf("%s: %s: native evaluator on the original graph accepts=%v, original accepts=%v", d.Name, u, got, want)
+					}
 					checks++
 					if !want {
 						rejected++
@@ -67,8 +76,8 @@ func TestFastPathEquivalent(t *testing.T) {
 				}
 			}
 			for _, u := range []string{itemURL, extProj, extEO, extRas, extFile, extAuth} {
-				if c := fast.compile(u); c.err == nil && c.fast == nil {
-					t.Errorf("%s: no fast path", u)
+				if c := fast.compile(u); c.err == nil && (c.fast == nil || !c.native) {
+					t.Errorf("%s: no fast path (%v) or not native (%v)", u, c.fast != nil, c.native)
 				}
 			}
 			t.Logf("%d documents, %d (document, schema) verdicts compared (%d rejections): fast path and original agree", len(docs), checks, rejected)
@@ -164,5 +173,81 @@ func TestRewriteRules(t *testing.T) {
 		if accepted == 0 || accepted == len(instances) {
 			t.Errorf("%s: original accepts %d of %d instances: the cases prove nothing", name, accepted, len(instances))
 		}
+	}
+}
+
+// TestNativeEvaluator: holds (eval.go) decides every keyword it implements
+// as the library does, on schemas that exercise one or two keywords each and
+// instances on both sides of each bound.
+func TestNativeEvaluator(t *testing.T) {
+	schemas := []string{
+		`{"type": "integer"}`, `{"type": ["string", "null"]}`, `{"type": "number", "minimum": 1.5, "maximum": 3}`,
+		`{"exclusiveMinimum": 0, "exclusiveMaximum": 10}`, `{"multipleOf": 0.5}`, `{"const": {"a": [1, 2.0]}}`,
+		`{"enum": ["x", 1, null, [1]]}`, `{"minLength": 2, "maxLength": 3}`, `{"pattern": "^a(?!b)"}`,
+		`{"format": "date-time"}`, `{"format": "uri"}`,
+		`{"required": ["a"], "minProperties": 1, "maxProperties": 2}`,
+		`{"properties": {"a": {"type": "string"}}, "patternProperties": {"^x": {"type": "number"}}, "additionalProperties": false}`,
+		`{"additionalProperties": {"type": "boolean"}}`, `{"propertyNames": {"maxLength": 1}}`,
+		`{"dependencies": {"a": ["b"], "c": {"required": ["d"]}}}`,
+		`{"items": {"type": "number"}, "minItems": 1, "maxItems": 3, "uniqueItems": true}`,
+		`{"items": [{"type": "string"}, {"type": "number"}], "additionalItems": false}`,
+		`{"items": [{"type": "string"}], "additionalItems": {"type": "null"}}`, `{"contains": {"const": 2}}`,
+		`{"not": {"type": "string"}}`, `{"allOf": [{"minimum": 0}, {"maximum": 5}]}`, `{"anyOf": [{"type": "string"}, {"minimum": 3}]}`,
+		`{"oneOf": [{"type": "number"}, {"minimum": 2}]}`, `{"if": {"type": "string"}, "then": {"minLength": 2}, "else": {"type": "number"}}`,
+		`{"definitions": {"d": {"type": "array", "items": {"$ref": "#/definitions/d"}}}, "$ref": "#/definitions/d"}`,
+		`true`, `false`,
+	}
+	instances := []string{`null`, `true`, `0`, `0.3`, `2.25`, `1`, `1.5`, `2`, `2.0`, `2.5`, `3`, `3.5`, `10`, `-1`, `1e1`, `""`, `"a"`, `"ab"`,
+		`"abc"`, `"abcd"`, `"é€"`, `"x"`, `"2024-01-01T00:00:00Z"`, `"2024-13-01"`, `"https://x.org/a"`, `"not a uri"`,
+		`[]`, `[1]`, `[1, 1]`, `[1, 2, 3]`, `[1, 2, 3, 4]`, `["a", 1]`, `["a", 1, null]`, `["a", null]`, `[2]`, `[[1]]`, `[[[]]]`, `[[1, 2.0]]`,
+		`{}`, `{"a": "s"}`, `{"a": 1}`, `{"a": "s", "b": 1}`, `{"x1": 1}`, `{"x1": "s"}`, `{"y": true}`, `{"y": 1}`, `{"ab": 1}`,
+		`{"c": 1}`, `{"c": 1, "d": 2}`, `{"a": [1, 2.0]}`, `{"a": [1, 2]}`, `{"a": [1]}`}
+	for i, src := range schemas {
+		c := jsonschema.NewCompiler()
+		c.DefaultDraft(jsonschema.Draft7)
+		c.UseRegexpEngine(ecmaRegexp)
+		c.AssertFormat()
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(src))
+		if err != nil {
+			t.Fatal(src, err)
+		}
+		url := fmt.Sprintf("mem:///%d", i)
+		if err := c.AddResource(url, doc); err != nil {
+			t.Fatal(src, err)
+		}
+		sch, err := c.Compile(url)
+		if err != nil {
+			t.Fatal(src, err)
+		}
+		if !nativeGraph(sch) {
+			t.Errorf("%s: not native", src)
+			continue
+		}
+		accepted := 0
+		for _, in := range instances {
+			v, err := jsonschema.UnmarshalJSON(strings.NewReader(in))
+			if err != nil {
+				t.Fatal(in, err)
+			}
+			want := sch.Validate(v) == nil
+			if got := holds(sch, v, 0); got != want {
+				t.Errorf("%s: %s: native accepts=%v, library accepts=%v", src, in, got, want)
+			}
+			if want {
+				accepted++
+			}
+		}
+		if src != "true" && src != "false" && (accepted == 0 || accepted == len(instances)) {
+			t.Errorf("%s: the library accepts %d of %d instances: the cases prove nothing", src, accepted, len(instances))
+		}
+	}
+	// Keywords holds does not implement leave the graph to the library.
+	c := jsonschema.NewCompiler()
+	doc, _ := jsonschema.UnmarshalJSON(strings.NewReader(`{"$schema": "https://json-schema.org/draft/2020-12/schema", "unevaluatedProperties": false}`))
+	if err := c.AddResource("mem:///u", doc); err != nil {
+		t.Fatal(err)
+	}
+	if sch, err := c.Compile("mem:///u"); err != nil || nativeGraph(sch) {
+		t.Errorf("a 2020-12 schema with unevaluatedProperties counts as native (err %v)", err)
 	}
 }

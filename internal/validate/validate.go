@@ -58,6 +58,7 @@ type compiled struct {
 	schema *jsonschema.Schema
 	err    error
 	fast   *jsonschema.Schema // equivalent rewrite deciding validity (see fast.go); nil: none
+	native bool               // holds implements every keyword of fast (see eval.go)
 	byType sync.Map           // document type → fast specialised for it
 }
 
@@ -71,6 +72,14 @@ func (c *compiled) fastFor(typ string) *jsonschema.Schema {
 	}
 	s, _ := c.byType.LoadOrStore(typ, specialise(c.fast, typ))
 	return s.(*jsonschema.Schema)
+}
+
+// valid decides validity against fast (natively when possible).
+func (c *compiled) valid(fast *jsonschema.Schema, inst any) bool {
+	if c.native {
+		return holds(fast, inst, 0)
+	}
+	return fast.Validate(inst) == nil
 }
 
 // New returns a Validator resolving schemas as opts says.
@@ -113,6 +122,7 @@ func (v *Validator) compile(url string) *compiled {
 		c.err = fmt.Errorf("compile %s: %w", url, unwrapLoad(c.err))
 	} else if !v.plain {
 		c.fast = fastGraph(c.schema)
+		c.native = c.fast != nil && nativeGraph(c.fast)
 	}
 	v.compiled.Store(url, c)
 	return c
@@ -202,7 +212,7 @@ func (v *Validator) check(name, url string, inst any) ([]Issue, error) {
 	}
 	if c.fast != nil {
 		typ, _ := docType(inst)
-		if c.fastFor(typ).Validate(inst) == nil {
+		if c.valid(c.fastFor(typ), inst) {
 			return nil, nil
 		}
 	}
