@@ -65,6 +65,7 @@ var (
 	benchReps         = flag.Int("bench.reps", 3, "repetitions of each measurement (the median is reported)")
 	benchConcurrency  = flag.Int("bench.concurrency", 16, "build --concurrency, also used by the floor's ranged reads")
 	benchHeapProfile  = flag.String("bench.heapprofile", "", "write a heap profile taken when the live heap peaks during the untimed priming build to FILE.<items>")
+	benchOutDir       = flag.String("bench.outdir", "", "write the builds' outputs under this folder (e.g. a tmpfs such as /dev/shm) instead of the test's temporary folder")
 	benchCPUProfile   = flag.String("bench.cpuprofile", "", "write CPU profiles of one full build (the untimed build priming the incremental state) to FILE.<items> and of one extra untimed no-change incremental rebuild to FILE.<items>.incr")
 )
 
@@ -451,6 +452,13 @@ func benchBuildS3(b *testing.B, n int) {
 	conc, reps := *benchConcurrency, max(*benchReps, 1)
 	cl := bs.client(b)
 	tmp := b.TempDir()
+	if *benchOutDir != "" {
+		var err error
+		if tmp, err = os.MkdirTemp(*benchOutDir, "eocat-bench-out-"); err != nil {
+			b.Fatal(err)
+		}
+		defer os.RemoveAll(tmp)
+	}
 	// Warm up the server's page cache and directory entries.
 	if _, _, err := bs.floor(ctx, cl, conc); err != nil {
 		b.Fatal(err)
