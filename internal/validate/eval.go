@@ -3,6 +3,7 @@ package validate
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 	"unicode/utf8"
@@ -348,12 +349,12 @@ func jsonTypeOf(v any) string {
 	case json.Number, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
 		return "number"
 	case float64:
-		if x != x || x > 1.7976931348623157e308 || x < -1.7976931348623157e308 {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return ""
 		}
 		return "number"
 	case float32:
-		if x != x || x > 3.4028234663852886e38 || x < -3.4028234663852886e38 {
+		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
 			return ""
 		}
 		return "number"

@@ -1,10 +1,6 @@
 package validate
 
 import (
-	"encoding/json"
-	"fmt"
-	"math"
-	"math/big"
 	"reflect"
 	"slices"
 	"strings"
@@ -59,7 +55,7 @@ import (
 //     native check of the whole nested array (arrayShape) instead of one
 //     library validator per element: a Polygon's 65 positions were 195
 //     validators, each allocating. Types are decided as the library does
-//     (typeOf; integer via big.Rat of the number's text).
+//     (jsonTypeOf, typeAllowed in eval.go).
 //  5. for a document of known type (see specialise), oneOf branches that
 //     cannot hold for that type (their "type" property is a const or enum
 //     without it) are dropped; a single remaining branch becomes an allOf
@@ -461,7 +457,7 @@ func disjointTypes(l []*jsonschema.Schema) bool {
 // arrayShape is rule 4's native check: the JSON types allowed (nil: any),
 // the item count bounds (-1: none) and the items' shape (nil: any).
 type arrayShape struct {
-	types              map[string]bool
+	types              *jsonschema.Types
 	minItems, maxItems int
 	items              *arrayShape
 	oneOf, anyOf       []*arrayShape // branches (proj:transform's 6 or 9 items)
@@ -484,10 +480,7 @@ func shapeOf(s *jsonschema.Schema, depth int) (*arrayShape, bool) {
 	}
 	sh := &arrayShape{minItems: -1, maxItems: -1}
 	if s.Types != nil && !s.Types.IsEmpty() {
-		sh.types = map[string]bool{}
-		for _, t := range s.Types.ToStrings() {
-			sh.types[t] = true
-		}
+		sh.types = s.Types
 	}
 	if s.MinItems != nil {
 		sh.minItems = *s.MinItems
@@ -542,8 +535,11 @@ func (sh *arrayShape) Validate(ctx *jsonschema.ValidatorContext, v any) {
 }
 
 func (sh *arrayShape) holds(v any) bool {
-	if sh.types != nil && !sh.typeHolds(v) {
-		return false
+	if sh.types != nil {
+		t := jsonTypeOf(v)
+		if t == "" || !typeAllowed(sh.types, t, v) {
+			return false
+		}
 	}
 	if sh.oneOf != nil {
 		n := 0
@@ -574,45 +570,6 @@ func (sh *arrayShape) holds(v any) bool {
 		}
 	}
 	return true
-}
-
-// typeHolds decides "type" as jsonschema v6 does (typeOf, isInteger).
-func (sh *arrayShape) typeHolds(v any) bool {
-	var t string
-	switch x := v.(type) {
-	case nil:
-		t = "null"
-	case bool:
-		t = "boolean"
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return false
-		}
-		t = "number"
-	case float32:
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return false
-		}
-		t = "number"
-	case json.Number, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
-		t = "number"
-	case string:
-		t = "string"
-	case []any:
-		t = "array"
-	case map[string]any:
-		t = "object"
-	default:
-		return false
-	}
-	if sh.types[t] {
-		return true
-	}
-	if t == "number" && sh.types["integer"] {
-		r, ok := new(big.Rat).SetString(fmt.Sprint(v))
-		return ok && r.IsInt()
-	}
-	return false
 }
 
 // specialise applies rule 5 to root for documents whose type is typ. It
