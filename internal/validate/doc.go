@@ -26,8 +26,7 @@
 // Validity is first decided on a rewritten copy of each compiled schema that
 // accepts exactly the same documents at a fraction of the cost (allOf members
 // inlined, "no unknown prefix: field" fences matched directly, oneOf over
-// GeoJSON-like branches dispatched on their "type" member, arrays of numbers
-// and strings (coordinates, bboxes) checked natively, oneOf branches
+// GeoJSON-like branches dispatched on their "type" member, oneOf branches
 // that cannot hold for the document's type dropped; see fast.go), walked by
 // a native, allocation-free evaluator of the draft-07 keywords with the
 // library's semantics (eval.go) instead of the library's validator; a document

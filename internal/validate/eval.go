@@ -36,7 +36,6 @@ var nativeFields = map[string]bool{
 	"MinItems": true, "MaxItems": true, "UniqueItems": true, "Contains": true, "Items": true, "AdditionalItems": true,
 	"MinLength": true, "MaxLength": true, "Pattern": true,
 	"Maximum": true, "Minimum": true, "ExclusiveMaximum": true, "ExclusiveMinimum": true, "MultipleOf": true,
-	"Extensions": true,
 }
 
 // nativeGraph reports whether holds implements every node reachable from
@@ -51,11 +50,6 @@ func nativeGraph(root *jsonschema.Schema) bool {
 		seen[s] = true
 		if s.DraftVersion < 6 || s.DraftVersion >= 2019 || !onlyFields(s, nativeFields) {
 			return false
-		}
-		for _, e := range s.Extensions {
-			if _, isShape := e.(*arrayShape); !isShape {
-				return false
-			}
 		}
 		subs := []*jsonschema.Schema{s.Ref, s.Not, s.If, s.Then, s.Else, s.PropertyNames, s.Contains}
 		subs = append(append(append(subs, s.AllOf...), s.AnyOf...), s.OneOf...)
@@ -186,11 +180,6 @@ func holds(s *jsonschema.Schema, v any, depth int) bool {
 				return false
 			}
 		} else if s.Else != nil && !holds(s.Else, v, depth+1) {
-			return false
-		}
-	}
-	for _, e := range s.Extensions {
-		if !e.(*arrayShape).holds(v) {
 			return false
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 )
 
 // The fast path. jsonschema v6 allocates for every (subschema, value) pair it
@@ -48,15 +47,7 @@ import (
 //     A oneOf whose branches accept pairwise disjoint sets of JSON types
 //     (no two can hold together) becomes an anyOf, which stops at the first
 //     branch that holds.
-//  4. array shapes: a schema with only type, minItems, maxItems, items,
-//     oneOf and anyOf, whose items and branches are again such schemas or
-//     bare types (GeoJSON
-//     coordinates, bboxes, proj:transform, proj:shape, roles), becomes one
-//     native check of the whole nested array (arrayShape) instead of one
-//     library validator per element: a Polygon's 65 positions were 195
-//     validators, each allocating. Types are decided as the library does
-//     (jsonTypeOf, typeAllowed in eval.go).
-//  5. for a document of known type (see specialise), oneOf branches that
+//  4. for a document of known type (see specialise), oneOf branches that
 //     cannot hold for that type (their "type" property is a const or enum
 //     without it) are dropped; a single remaining branch becomes an allOf
 //     member. oneOf over branches of which all but one always fail is that
@@ -133,9 +124,6 @@ func fastGraph(root *jsonschema.Schema) *jsonschema.Schema {
 	for _, s := range r.nodes {
 		fence(s)
 		dispatch(s)
-	}
-	for _, s := range r.nodes {
-		collapse(s)
 	}
 	return n
 }
@@ -454,125 +442,7 @@ func disjointTypes(l []*jsonschema.Schema) bool {
 	return true
 }
 
-// arrayShape is rule 4's native check: the JSON types allowed (nil: any),
-// the item count bounds (-1: none) and the items' shape (nil: any).
-type arrayShape struct {
-	types              *jsonschema.Types
-	minItems, maxItems int
-	items              *arrayShape
-	oneOf, anyOf       []*arrayShape // branches (proj:transform's 6 or 9 items)
-}
-
-var shapeFields = map[string]bool{"Types": true, "MinItems": true, "MaxItems": true, "Items": true, "OneOf": true, "AnyOf": true}
-
-// shapeOf returns the shape s checks, if s is a rule-4 schema (or one
-// already collapsed).
-func shapeOf(s *jsonschema.Schema, depth int) (*arrayShape, bool) {
-	if depth > 8 || s == nil || s.Ref != nil || s.Bool != nil {
-		return nil, false
-	}
-	if len(s.Extensions) == 1 && onlyFields(s, map[string]bool{"Extensions": true}) {
-		sh, ok := s.Extensions[0].(*arrayShape)
-		return sh, ok
-	}
-	if len(s.Extensions) > 0 || !onlyFields(s, shapeFields) {
-		return nil, false
-	}
-	sh := &arrayShape{minItems: -1, maxItems: -1}
-	if s.Types != nil && !s.Types.IsEmpty() {
-		sh.types = s.Types
-	}
-	if s.MinItems != nil {
-		sh.minItems = *s.MinItems
-	}
-	if s.MaxItems != nil {
-		sh.maxItems = *s.MaxItems
-	}
-	switch it := s.Items.(type) {
-	case nil:
-	case *jsonschema.Schema:
-		items, ok := shapeOf(it, depth+1)
-		if !ok {
-			return nil, false
-		}
-		sh.items = items
-	default:
-		return nil, false // tuple items
-	}
-	for _, l := range []struct {
-		from []*jsonschema.Schema
-		to   *[]*arrayShape
-	}{{s.OneOf, &sh.oneOf}, {s.AnyOf, &sh.anyOf}} {
-		for _, b := range l.from {
-			bs, ok := shapeOf(b, depth+1)
-			if !ok {
-				return nil, false
-			}
-			*l.to = append(*l.to, bs)
-		}
-	}
-	return sh, true
-}
-
-// collapse applies rule 4 to s when it checks the items of an array.
-func collapse(s *jsonschema.Schema) {
-	if s.Items == nil {
-		return
-	}
-	sh, ok := shapeOf(s, 0)
-	if !ok || len(s.Extensions) > 0 {
-		return
-	}
-	s.Types, s.MinItems, s.MaxItems, s.Items, s.OneOf, s.AnyOf = nil, nil, nil, nil, nil, nil
-	s.Extensions = []jsonschema.SchemaExt{sh}
-}
-
-// Validate implements jsonschema.SchemaExt.
-func (sh *arrayShape) Validate(ctx *jsonschema.ValidatorContext, v any) {
-	if !sh.holds(v) {
-		ctx.AddError(&kind.FalseSchema{}) // the verdict is all that counts
-	}
-}
-
-func (sh *arrayShape) holds(v any) bool {
-	if sh.types != nil {
-		t := jsonTypeOf(v)
-		if t == "" || !typeAllowed(sh.types, t, v) {
-			return false
-		}
-	}
-	if sh.oneOf != nil {
-		n := 0
-		for _, b := range sh.oneOf {
-			if b.holds(v) {
-				n++
-			}
-		}
-		if n != 1 {
-			return false
-		}
-	}
-	if sh.anyOf != nil && !slices.ContainsFunc(sh.anyOf, func(b *arrayShape) bool { return b.holds(v) }) {
-		return false
-	}
-	arr, ok := v.([]any)
-	if !ok {
-		return true // minItems and items only constrain arrays
-	}
-	if sh.minItems >= 0 && len(arr) < sh.minItems || sh.maxItems >= 0 && len(arr) > sh.maxItems {
-		return false
-	}
-	if sh.items != nil {
-		for _, e := range arr {
-			if !sh.items.holds(e) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// specialise applies rule 5 to root for documents whose type is typ. It
+// specialise applies rule 4 to root for documents whose type is typ. It
 // returns root itself when no branch can be dropped.
 func specialise(root *jsonschema.Schema, typ string) *jsonschema.Schema {
 	if root.Ref != nil || len(root.OneOf) < 2 {
