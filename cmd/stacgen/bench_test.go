@@ -133,7 +133,7 @@ func startBenchServer(b *testing.B, n int) *benchServer {
 // seedBench writes n product folders of 5 COGs under dir by hard-linking (or
 // copying, across file systems) the quickstart's Sentinel-2 samples, cycling
 // over its three products, and returns the number of objects.
-func seedBench(b *testing.B, dir string, n int) int {
+func seedBench(b testing.TB, dir string, n int) int {
 	b.Helper()
 	products, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "examples", "quickstart", "data", "sentinel2-l2a", "S2*"))
 	if err != nil || len(products) == 0 {

@@ -21,7 +21,7 @@ func buildCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "build the catalog described by a configuration file",
-		UsageText: "stacgen build --config FILE [--out DIR] [--base-url URL] [--incremental] [--schemas DIR] [--concurrency N]",
+		UsageText: "stacgen build --config FILE [--out DIR] [--base-url URL] [--incremental] [--wait-lock DURATION] [--schemas DIR] [--concurrency N]",
 		Description: `Lists every collection's source, groups objects into items, reads raster
 headers (one ranged read each), validates every document against the official
 STAC schemas, then swaps the new catalog into --out. A failed or interrupted
@@ -29,7 +29,11 @@ build leaves the previous --out untouched.
 
 --incremental remembers what was read (in a hidden file beside --out) and
 re-reads only objects whose ETag or size changed; deleted objects drop
-their items.`,
+their items. A build without --incremental removes that state.
+
+Builds into one --out are exclusive: a second one fails at once naming the
+running build's pid (lock file .<out>.stacgen-lock beside --out), or waits
+for it with --wait-lock. The lock dies with its process.`,
 		Flags: append(append([]cli.Flag{
 			&cli.StringFlag{Name: flagConfig, Aliases: []string{"c"}, EnvVars: envVar(flagConfig), Required: true, Usage: "YAML configuration `FILE` (see schemas/stacgen-config.schema.json)"},
 			&cli.StringFlag{Name: flagOut, Aliases: []string{"o"}, EnvVars: envVar(flagOut), Value: "public", Usage: "output `DIR`, replaced atomically"},
@@ -37,6 +41,7 @@ their items.`,
 			&cli.BoolFlag{Name: flagIncremental, EnvVars: envVar(flagIncremental), Usage: "re-read only objects that changed since the last build"},
 			&cli.IntFlag{Name: flagConcurrency, EnvVars: envVar(flagConcurrency), Value: 16, Usage: "items read concurrently (each reads its rasters' headers)"},
 			&cli.BoolFlag{Name: flagSkipInvalid, EnvVars: envVar(flagSkipInvalid), Usage: "publish the other items when some fail (default: fail the build)"},
+			&cli.DurationFlag{Name: flagWaitLock, EnvVars: envVar(flagWaitLock), Usage: "when another build is writing the same --out, wait up to `DURATION` (e.g. 10m) for it to finish instead of failing at once"},
 		}, schemaFlags()...), logFlags()...),
 		Action: runBuild,
 	}
@@ -64,6 +69,7 @@ func runBuild(c *cli.Context) error {
 		incremental:  c.Bool(flagIncremental),
 		concurrency:  c.Int(flagConcurrency),
 		skipInvalid:  c.Bool(flagSkipInvalid),
+		waitLock:     c.Duration(flagWaitLock),
 		validateOpts: validate.Options{SchemaDir: c.String(flagSchemas), Offline: c.Bool(flagOffline)},
 		progress:     newProgress(c.App.ErrWriter, log),
 	})
@@ -75,6 +81,7 @@ type buildOptions struct {
 	incremental  bool
 	concurrency  int
 	skipInvalid  bool
+	waitLock     time.Duration
 	validateOpts validate.Options
 	progress     *progress
 	s3Client     *s3.Client // tests and benchmarks: a preconfigured client
@@ -97,6 +104,11 @@ func build(ctx context.Context, log *slog.Logger, cfg *config.Config, o buildOpt
 	if err != nil {
 		return err
 	}
+	out, err := publish.Begin(ctx, o.out, o.waitLock)
+	if err != nil {
+		return err
+	}
+	defer out.Close() // drops the temporary folder unless committed, releases the lock
 	var prev *catalog.State
 	statePath := publish.StatePath(o.out)
 	if o.incremental {
@@ -115,16 +127,6 @@ func build(ctx context.Context, log *slog.Logger, cfg *config.Config, o buildOpt
 			log.Info("incremental state from another stacgen version; reading everything")
 		}
 	}
-	out, err := publish.Begin(o.out)
-	if err != nil {
-		return err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			out.Abort()
-		}
-	}()
 	prog := &catalog.Progress{}
 	stopProgress := o.progress.start(prog)
 	res, err := catalog.Build(ctx, cfg, sources, out, catalog.Options{
@@ -150,15 +152,19 @@ func build(ctx context.Context, log *slog.Logger, cfg *config.Config, o buildOpt
 	}
 	if res.Unchanged {
 		o.progress.unchanged(o.out, res.Stats, time.Since(start))
-		return nil // the deferred Abort drops the empty temporary folder
+		return nil // the deferred Close drops the empty temporary folder
 	}
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// The state must describe the output in place: drop the old one before
+	// the swap, write this build's after it (incremental builds only).
+	if err := publish.RemoveState(o.out); err != nil {
 		return err
 	}
 	if err := out.Commit(); err != nil {
 		return err
 	}
-	committed = true
 	if o.incremental {
 		if err := publish.SaveState(statePath, res.State); err != nil {
 			log.Warn("could not save the incremental state; the next build reads everything", "err", err)

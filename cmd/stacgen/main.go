@@ -82,6 +82,7 @@ const (
 	flagOffline     = "offline"
 	flagConcurrency = "concurrency"
 	flagSkipInvalid = "skip-invalid-items"
+	flagWaitLock    = "wait-lock"
 	flagLogFormat   = "log-format"
 	flagLogLevel    = "log-level"
 	flagStrict      = "strict"

@@ -171,6 +171,7 @@ func Build(ctx context.Context, cfg *config.Config, sources map[string]source.So
 		children = append(children, stac.Link{Rel: "child", Href: "./" + c.ID + "/collection.json", Type: stac.MediaJSON, Title: title(c.Title, c.ID)})
 	}
 	b.state.Items = res.Stats.Items
+	b.state.Failed = len(failed)
 	res.Stats.HeaderReads = int(opts.Progress.HeaderReads.Load())
 	res.Stats.Reused = int(b.reused.Load())
 	res.Stats.Failed = len(failed)
@@ -303,11 +304,11 @@ func (b *builder) list(ctx context.Context, c *config.Collection, src source.Sou
 }
 
 // unchanged reports whether the previous build had the same configuration
-// and exactly the same objects: its output is then what this build would
-// write, byte for byte.
+// and exactly the same objects, and left no item out: its output is then
+// what this build would write, byte for byte.
 func (b *builder) unchanged() bool {
 	p := b.opts.Previous
-	if p == nil || p.Config != b.state.Config || len(p.Listings) != len(b.state.Listings) {
+	if p == nil || p.Failed > 0 || p.Config != b.state.Config || len(p.Listings) != len(b.state.Listings) {
 		return false
 	}
 	for id, d := range b.state.Listings {
@@ -322,11 +323,12 @@ func (b *builder) unchanged() bool {
 // output.
 func configDigest(cfg *config.Config, opts Options) string {
 	raw, _ := json.Marshal(struct {
-		Config  *config.Config
-		BaseURL string
-		Version string
-		State   int
-	}{cfg, opts.BaseURL, opts.Version, StateVersion})
+		Config      *config.Config
+		BaseURL     string
+		Version     string
+		State       int
+		SkipInvalid bool
+	}{cfg, opts.BaseURL, opts.Version, StateVersion, opts.SkipInvalidItems})
 	sum := sha256.Sum256(raw)
 	return hex.EncodeToString(sum[:])
 }
@@ -356,7 +358,7 @@ func (b *builder) collection(ctx context.Context, c *config.Collection, src sour
 			defer wg.Done()
 			for i := range work {
 				id := groups[i].id
-				s, w, err := ib.build(ctx, groups[i])
+				s, w, err := ib.safeBuild(ctx, groups[i])
 				groups[i] = nil // the objects are no longer needed
 				if err != nil {
 					errs[i] = &ItemError{Collection: c.ID, Item: id, Err: err}

@@ -324,3 +324,97 @@ func TestSpatialUnionAcrossAntimeridian(t *testing.T) {
 		t.Fatalf("%v %v", a, b)
 	}
 }
+
+// panicky is a source whose ranged reads panic for one key, as a bug in a
+// reader would.
+type panicky struct {
+	source.Source
+	key string
+}
+
+func (p panicky) ReaderAt(ctx context.Context, key string, size int64) io.ReaderAt {
+	if key == p.key {
+		panic("boom")
+	}
+	return p.Source.ReaderAt(ctx, key, size)
+}
+
+func TestGCPRastersAndPanicsNeverCrashTheBuild(t *testing.T) {
+	// Rasters georeferenced by ground control points only (Sentinel-1 GRD
+	// products are) used to crash stacgen with a nil dereference.
+	dir := t.TempDir()
+	samples := testenv.SharedDir(t, "geotiff-samples")
+	copyFile(t, filepath.Join(samples, "rio-tiler__cog_gcps_ovr.tif"), filepath.Join(dir, "gcps", "img.tif"))
+	copyFile(t, filepath.Join(samples, "rioxarray__cint16.tif"), filepath.Join(dir, "cint16", "img.tif"))
+	copyFile(t, filepath.Join(samples, "gen__gdal_cog_utm31n_uint16_4band_nodata0.tif"), filepath.Join(dir, "ok", "img.tif"))
+	cfg, err := config.Parse([]byte(`
+catalog: {id: t, description: t}
+collections:
+  - {id: c, description: c, license: other, source: `+dir+`, datetime: "2024-01-01T00:00:00Z"}
+`), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := newMemSink()
+	res, err := Build(context.Background(), cfg, localSources(t, cfg), sink, Options{})
+	if err != nil || res.Stats.Items != 3 {
+		t.Fatalf("GCP rasters: %v %+v", err, res)
+	}
+	item := sink.json(t, "c/gcps/gcps.json")
+	if item["geometry"] != nil {
+		t.Errorf("a GCP raster has no footprint yet: %v", item["geometry"])
+	}
+	img := item["assets"].(map[string]any)["img"].(map[string]any)
+	if img["type"] != "image/tiff" || img["proj:transform"] != nil || img["bands"] == nil {
+		t.Errorf("GCP asset: %v", img)
+	}
+	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "item gcps: img.tif georeferenced by ground control points only") {
+		t.Errorf("warnings: %s", w)
+	}
+
+	// A panic while building one item becomes that item's error.
+	srcs := localSources(t, cfg)
+	srcs["c"] = panicky{Source: srcs["c"], key: "cint16/img.tif"}
+	_, err = Build(context.Background(), cfg, srcs, newMemSink(), Options{})
+	var be *BuildError
+	if !errors.As(err, &be) || len(be.Items) != 1 || be.Items[0].Item != "cint16" {
+		t.Fatalf("want one item error, got %v", err)
+	}
+	for _, want := range []string{"internal error on cint16/img.tif: boom", "stacgen bug", "please report"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	srcs["c"] = panicky{Source: localSources(t, cfg)["c"], key: "cint16/img.tif"}
+	res, err = Build(context.Background(), cfg, srcs, newMemSink(), Options{SkipInvalidItems: true})
+	if err != nil || res.Stats.Items != 2 || res.Stats.Failed != 1 {
+		t.Fatalf("with SkipInvalidItems: %v %+v", err, res)
+	}
+}
+
+func TestIncrementalRetriesItemsLeftOutAndKnowsSkipInvalid(t *testing.T) {
+	cfg, srcs := quickstart(t)
+	id := "S2A_MSIL2A_20240620T103631_N0510_R008_T31TEJ_20240620T170512"
+	bad := panicky{Source: srcs["sentinel-2-l2a"], key: id + "/B02.tif"}
+	srcs["sentinel-2-l2a"] = bad
+	first, err := Build(context.Background(), cfg, srcs, newMemSink(), Options{KeepState: true, SkipInvalidItems: true})
+	if err != nil || first.Stats.Failed != 1 || first.State.Failed != 1 {
+		t.Fatalf("first: %v %+v", err, first)
+	}
+	// The same objects again: the item left out is retried, not "unchanged".
+	_, srcs = quickstart(t)
+	second, err := Build(context.Background(), cfg, srcs, newMemSink(), Options{KeepState: true, SkipInvalidItems: true, Previous: first.State})
+	if err != nil || second.Unchanged || second.Stats.Items != 4 || second.State.Failed != 0 {
+		t.Fatalf("second: %v %+v", err, second)
+	}
+	// --skip-invalid-items is part of what makes the output: switching it
+	// off rebuilds.
+	third, err := Build(context.Background(), cfg, srcs, newMemSink(), Options{KeepState: true, Previous: second.State})
+	if err != nil || third.Unchanged {
+		t.Fatalf("third: %v %+v", err, third)
+	}
+	fourth, err := Build(context.Background(), cfg, srcs, newMemSink(), Options{KeepState: true, Previous: third.State})
+	if err != nil || !fourth.Unchanged {
+		t.Fatalf("fourth (nothing changed): %v %+v", err, fourth)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"path"
 	"regexp"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -67,6 +68,27 @@ type asset struct {
 	key  string
 	rule *config.AssetRule
 	meta *ObjectMeta
+}
+
+// safeBuild is build with a panic turned into the item's error, so a bug
+// triggered by one odd file costs that item (or, without
+// SkipInvalidItems, fails the build with a message) instead of crashing
+// stacgen and leaving its temporary folder behind.
+func (ib *itemBuilder) safeBuild(ctx context.Context, g *group) (s *itemSummary, w []string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			keys := make([]string, 0, 3)
+			for _, o := range g.objects[:min(len(g.objects), 3)] {
+				keys = append(keys, o.Key)
+			}
+			if len(g.objects) > 3 {
+				keys = append(keys, "…")
+			}
+			ib.b.opts.Logger.Error("stacgen bug while building an item", "collection", ib.c.ID, "item", g.id, "panic", r, "stack", string(debug.Stack()))
+			s, w, err = nil, nil, fmt.Errorf("internal error on %s: %v (this is a stacgen bug: please report it with this message and, if you can, the files)", strings.Join(keys, ", "), r)
+		}
+	}()
+	return ib.build(ctx, g)
 }
 
 func (ib *itemBuilder) build(ctx context.Context, g *group) (*itemSummary, []string, error) {
@@ -338,8 +360,12 @@ func interval(props map[string]any) (time.Time, time.Time, error) {
 func (ib *itemBuilder) footprint(item *stac.Item, assets []*asset) (any, []string, error) {
 	var ref *asset
 	codes := map[int]bool{}
+	var gcps []string
 	for _, a := range assets {
 		r := a.meta.Raster
+		if r != nil && r.GeoTransform == nil && r.GCPs > 0 {
+			gcps = append(gcps, path.Base(a.obj.Key))
+		}
 		if r == nil || r.GeoTransform == nil {
 			continue
 		}
@@ -350,6 +376,9 @@ func (ib *itemBuilder) footprint(item *stac.Item, assets []*asset) (any, []strin
 		}
 	}
 	if ref == nil {
+		if len(gcps) > 0 {
+			return nil, []string{fmt.Sprintf("collection %s, item %s: %s georeferenced by ground control points only, which stacgen cannot reproject yet; geometry is null", ib.c.ID, item.ID, strings.Join(gcps, ", "))}, nil
+		}
 		return nil, []string{fmt.Sprintf("collection %s, item %s: no georeferenced raster; geometry is null", ib.c.ID, item.ID)}, nil
 	}
 	r := ref.meta.Raster
@@ -463,6 +492,9 @@ func (ib *itemBuilder) stacAsset(ctx context.Context, a *asset, itemDir string, 
 // resolution is the pixel size in metres for projected rasters without
 // rotation, else 0.
 func resolution(r *RasterMeta) float64 {
+	if r.GeoTransform == nil {
+		return 0
+	}
 	gt := *r.GeoTransform
 	if gt[2] != 0 || gt[4] != 0 || math.Abs(gt[1]) != math.Abs(gt[5]) || crs.IsGeographic(r.EPSG) {
 		return 0

@@ -14,11 +14,12 @@ type State struct {
 	Config      string                            `json:"config"`   // digest of the configuration, base URL, version
 	Listings    map[string]string                 `json:"listings"` // collection → digest of its (key, fingerprint) list
 	Items       int                               `json:"items"`
+	Failed      int                               `json:"failed,omitempty"` // items left out (--skip-invalid-items): retried next time
 	Collections map[string]map[string]*ObjectMeta `json:"collections"`
 }
 
 // StateVersion changes whenever ObjectMeta's meaning changes.
-const StateVersion = 2
+const StateVersion = 3
 
 // ObjectMeta is what stacgen derives from one object's bytes.
 type ObjectMeta struct {
@@ -35,6 +36,7 @@ type RasterMeta struct {
 	Height       int         `json:"h"`
 	EPSG         int         `json:"epsg,omitempty"`
 	GeoTransform *[6]float64 `json:"gt,omitempty"`
+	GCPs         int         `json:"gcps,omitempty"` // ground control points, when there is no geotransform
 	COG          bool        `json:"cog,omitempty"`
 	DateTime     string      `json:"dt,omitempty"`
 	Bands        []BandMeta  `json:"bands"`
@@ -54,7 +56,7 @@ type BandMeta struct {
 func rasterMeta(info *geotiff.Info) *RasterMeta {
 	m := &RasterMeta{
 		Width: info.Width, Height: info.Height, EPSG: info.EPSG,
-		GeoTransform: info.GeoTransform, COG: info.COG, DateTime: info.DateTime,
+		GeoTransform: info.GeoTransform, GCPs: info.GCPs, COG: info.COG, DateTime: info.DateTime,
 	}
 	for i := range info.SamplesPerPixel {
 		b := BandMeta{DataType: info.DataType, Bits: info.BitsPerSample}

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"compress/gzip"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -11,17 +12,22 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"time"
 )
 
 // Marker is the file that identifies a folder written by stacgen.
 const Marker = ".stacgen"
 
-// Output is a temporary folder that becomes the destination on Commit.
+// Output is a temporary folder that becomes the destination on Commit. It
+// holds the destination's lock from Begin to Close.
 type Output struct {
-	dest string
-	tmp  string
-	dirs sync.Map // folders already created under tmp
+	dest      string
+	tmp       string
+	lock      *os.File
+	committed bool
+	dirs      sync.Map // folders already created under tmp
 }
 
 func siblings(dest string) (dir, base string) {
@@ -33,33 +39,125 @@ func oldPath(dest string) string {
 	return filepath.Join(dir, "."+base+".stacgen-old")
 }
 
+// LockPath is the file whose advisory lock makes builds into dest exclusive.
+func LockPath(dest string) string {
+	dir, base := siblings(filepath.Clean(dest))
+	return filepath.Join(dir, "."+base+".stacgen-lock")
+}
+
 func randSuffix() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
-// Begin checks that dest may be replaced and creates the temporary folder.
-func Begin(dest string) (*Output, error) {
+// LockedError is returned by Begin when another process holds the
+// destination's lock past the wait.
+type LockedError struct {
+	Dest   string
+	Holder string // what the holder wrote in the lock file ("pid N on HOST since T"), if anything
+	Waited time.Duration
+}
+
+func (e *LockedError) Error() string {
+	holder := e.Holder
+	if holder == "" {
+		holder = "another process"
+	}
+	msg := fmt.Sprintf("another stacgen build is writing %s (%s, lock %s)", e.Dest, holder, LockPath(e.Dest))
+	if e.Waited > 0 {
+		return msg + fmt.Sprintf("; gave up after waiting %s", e.Waited)
+	}
+	return msg + "; let it finish, or wait for it with --wait-lock DURATION"
+}
+
+// lockPoll is how often Begin retries a held lock while waiting.
+const lockPoll = 100 * time.Millisecond
+
+// acquire takes the exclusive lock of dest, waiting up to wait for a
+// running build to finish.
+func acquire(ctx context.Context, dest string, wait time.Duration) (*os.File, error) {
+	p := LockPath(dest)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("output lock: %w", err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		held, err := tryLock(f.Fd())
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("output lock %s: %w", p, err)
+		}
+		if !held {
+			break
+		}
+		if !time.Now().Before(deadline) {
+			f.Close()
+			return nil, &LockedError{Dest: dest, Holder: lockHolder(p), Waited: wait}
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(min(lockPoll, time.Until(deadline))):
+		}
+	}
+	host, _ := os.Hostname()
+	info := fmt.Sprintf("pid %d on %s since %s\n", os.Getpid(), host, time.Now().UTC().Format(time.RFC3339))
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(info), 0)
+	}
+	return f, nil
+}
+
+// lockHolder reads what the lock's holder wrote in it, giving a holder that
+// has just taken the lock a moment to write it.
+func lockHolder(p string) string {
+	for range 20 {
+		if b, _ := os.ReadFile(p); len(b) > 0 {
+			return strings.TrimSpace(string(b))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return ""
+}
+
+// Begin takes the destination's lock (waiting up to wait for another build
+// into it to finish), repairs what a crashed build left, checks that dest
+// may be replaced and creates the temporary folder. Everything until Close,
+// including reading and writing the incremental state, happens under the
+// lock.
+func Begin(ctx context.Context, dest string, wait time.Duration) (_ *Output, err error) {
 	dest = filepath.Clean(dest)
-	if err := Recover(dest); err != nil {
+	dir, base := siblings(dest)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	lock, err := acquire(ctx, dest, wait)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.Close()
+		}
+	}()
+	if err := recoverLocked(dest); err != nil {
 		return nil, err
 	}
 	if err := checkReplaceable(dest); err != nil {
 		return nil, err
-	}
-	dir, base := siblings(dest)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("output: %w", err)
 	}
 	tmp := filepath.Join(dir, "."+base+".stacgen-tmp-"+randSuffix())
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(tmp, Marker), []byte("written by stacgen; this folder is replaced on every build\n"), 0o644); err != nil {
+		_ = os.RemoveAll(tmp)
 		return nil, fmt.Errorf("output: %w", err)
 	}
-	return &Output{dest: dest, tmp: tmp}, nil
+	return &Output{dest: dest, tmp: tmp, lock: lock}, nil
 }
 
 // checkReplaceable refuses a destination that holds files not written by stacgen.
@@ -149,8 +247,25 @@ func (o *Output) CopyFile(rel string, r io.Reader) error {
 	return f.Close()
 }
 
-// Commit replaces the destination with the temporary folder.
+// errExchangeUnsupported: the platform cannot swap two paths atomically.
+var errExchangeUnsupported = errors.New("atomic exchange unsupported")
+
+// Commit replaces the destination with the temporary folder: one atomic
+// exchange where the kernel has renameat2(RENAME_EXCHANGE), else two
+// renames (the previous output moved aside, then the new one moved in; a
+// crash between them is repaired by the next Begin). The lock is kept until
+// Close.
 func (o *Output) Commit() error {
+	if _, err := os.Stat(o.dest); err == nil {
+		switch err := exchange(o.tmp, o.dest); {
+		case err == nil:
+			o.committed = true
+			_ = os.RemoveAll(o.tmp) // now the previous output
+			return nil
+		case !errors.Is(err, errExchangeUnsupported):
+			return fmt.Errorf("output: swapping %s into %s: %w", o.tmp, o.dest, err)
+		}
+	}
 	old := oldPath(o.dest)
 	if err := os.RemoveAll(old); err != nil {
 		return fmt.Errorf("output: %w", err)
@@ -168,23 +283,32 @@ func (o *Output) Commit() error {
 		}
 		return fmt.Errorf("output: %w", err)
 	}
+	o.committed = true
 	if moved {
 		_ = os.RemoveAll(old)
 	}
 	return nil
 }
 
-// Abort removes the temporary folder; the destination is untouched.
-func (o *Output) Abort() {
-	if o != nil && o.tmp != "" {
+// Close removes the temporary folder unless it was committed (the
+// destination is then untouched) and releases the lock. It may be called
+// more than once.
+func (o *Output) Close() {
+	if o == nil || o.lock == nil {
+		return
+	}
+	if !o.committed {
 		_ = os.RemoveAll(o.tmp)
 	}
+	o.lock.Close() // closing the descriptor releases the flock
+	o.lock = nil
 }
 
-// Recover restores the previous output if a crash happened between the two
-// renames of Commit, and removes temporary folders of dead builds.
-func Recover(dest string) error {
-	dest = filepath.Clean(dest)
+// recoverLocked restores the previous output if a crash happened between
+// the two renames of Commit, and removes the temporary folders of builds
+// that died. It runs under the destination's lock: no live build owns a
+// temporary folder then.
+func recoverLocked(dest string) error {
 	old := oldPath(dest)
 	if _, err := os.Stat(old); err == nil {
 		if _, err := os.Stat(dest); errors.Is(err, fs.ErrNotExist) {
@@ -199,6 +323,16 @@ func Recover(dest string) error {
 	stale, _ := filepath.Glob(filepath.Join(dir, "."+base+".stacgen-tmp-*"))
 	for _, s := range stale {
 		_ = os.RemoveAll(s)
+	}
+	return nil
+}
+
+// RemoveState deletes the incremental state file of dest, if any. A build
+// calls it before Commit, so a state never describes an output other than
+// the one in place (a crash after it only costs a full read next time).
+func RemoveState(dest string) error {
+	if err := os.Remove(StatePath(dest)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("state: %w", err)
 	}
 	return nil
 }

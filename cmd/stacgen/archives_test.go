@@ -1,0 +1,200 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"gitlab.com/eocat/eocat/internal/publish"
+	"gitlab.com/eocat/eocat/internal/testenv"
+)
+
+// writeConfig writes a configuration file and returns its path.
+func writeConfig(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// countItems checks that out holds one complete build of n items of
+// collection c: the marker, the root, the collection, and every item the
+// collection links, each present and parseable.
+func countItems(t *testing.T, out, c string, n int) {
+	t.Helper()
+	if !publish.Intact(out) {
+		t.Fatalf("%s is not a complete stacgen output", out)
+	}
+	coll := readJSON(t, filepath.Join(out, c, "collection.json"))
+	items := 0
+	for _, l := range coll["links"].([]any) {
+		link := l.(map[string]any)
+		if link["rel"] != "item" {
+			continue
+		}
+		items++
+		item := readJSON(t, filepath.Join(out, c, filepath.FromSlash(link["href"].(string))))
+		if item["type"] != "Feature" {
+			t.Fatalf("item %v", link["href"])
+		}
+	}
+	if items != n {
+		t.Fatalf("%s links %d items, want %d", c, items, n)
+	}
+	dirs, _ := os.ReadDir(filepath.Join(out, c))
+	if len(dirs) != n+1 {
+		t.Fatalf("%s holds %d entries, want %d items + collection.json", c, len(dirs), n)
+	}
+}
+
+func TestConcurrentBuildsIntoOneOutNeverCorruptIt(t *testing.T) {
+	const n = 2000
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	seedBench(t, data, n)
+	cfg := writeConfig(t, dir, "c.yaml", fmt.Sprintf(`catalog: {id: big, description: concurrent builds}
+collections:
+  - id: s2
+    description: many products
+    license: other
+    source: %s
+    href_base: https://data.example.org/s2/
+    datetime: "2024-06-15T10:36:29Z"
+`, data))
+	out := filepath.Join(dir, "public")
+
+	// Two builds at once, no wait: exactly one publishes, the other fails
+	// at once naming the running build.
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	errs := make([]string, 2)
+	for i := range 2 {
+		wg.Go(func() { codes[i], _, errs[i] = run(t, "build", "-c", cfg, "--out", out, "--offline") })
+	}
+	wg.Wait()
+	ok, refused := 0, 0
+	for i := range 2 {
+		switch {
+		case codes[i] == 0:
+			ok++
+		case codes[i] == 1 && strings.Contains(errs[i], "another stacgen build is writing") && strings.Contains(errs[i], fmt.Sprintf("pid %d", os.Getpid())):
+			refused++
+		default:
+			t.Errorf("build %d: exit %d\n%s", i, codes[i], errs[i])
+		}
+	}
+	if ok != 1 || refused != 1 {
+		t.Fatalf("want one build published and one refused, got %d and %d:\n%s\n%s", ok, refused, errs[0], errs[1])
+	}
+	countItems(t, out, "s2", n)
+
+	// With --wait-lock both publish, one after the other; a build started
+	// meanwhile that removes products is the one that stays in place.
+	var third string
+	wg.Go(func() {
+		var code int
+		code, _, third = run(t, "build", "-c", cfg, "--out", out, "--offline", "--wait-lock", "5m")
+		if code != 0 {
+			t.Errorf("waiting build: exit %d\n%s", code, third)
+		}
+	})
+	code, _, stderr := run(t, "build", "-c", cfg, "--out", out, "--offline", "--wait-lock", "5m")
+	wg.Wait()
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	countItems(t, out, "s2", n)
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != ".public.stacgen-lock c.yaml data public" {
+		t.Errorf("beside the output: %s", got)
+	}
+}
+
+func TestIncrementalStateAlwaysMatchesTheOutput(t *testing.T) {
+	dir := t.TempDir()
+	base, err := os.ReadFile(quickstartConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(testenv.RepoRoot(), "examples", "quickstart", "data") + "/"
+	text := strings.ReplaceAll(string(base), "source: data/", "source: "+data)
+	c1 := writeConfig(t, dir, "c1.yaml", text)
+	c2 := writeConfig(t, dir, "c2.yaml", strings.Replace(text, "title: eocat quickstart catalog", "title: C2 catalog", 1))
+	out := filepath.Join(dir, "public")
+	title := func() any { return readJSON(t, filepath.Join(out, "catalog.json"))["title"] }
+
+	if code, _, stderr := run(t, "build", "-c", c1, "--out", out, "--offline", "--incremental"); code != 0 {
+		t.Fatalf("C1 incremental: %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(publish.StatePath(out)); err != nil {
+		t.Fatalf("an incremental build keeps its state: %v", err)
+	}
+	if code, _, stderr := run(t, "build", "-c", c2, "--out", out, "--offline"); code != 0 || title() != "C2 catalog" {
+		t.Fatalf("C2: %d %v\n%s", code, title(), stderr)
+	}
+	if _, err := os.Stat(publish.StatePath(out)); !os.IsNotExist(err) {
+		t.Fatalf("a plain build must remove the state of the output it replaced: %v", err)
+	}
+	code, _, stderr := run(t, "build", "-c", c1, "--out", out, "--offline", "--incremental")
+	if code != 0 || title() != "eocat quickstart catalog" || strings.Contains(stderr, "up to date") || !strings.Contains(stderr, "19 header(s) read") {
+		t.Fatalf("C1 again: %d, title %v\n%s", code, title(), stderr)
+	}
+	// Nothing changed: now it is up to date.
+	code, _, stderr = run(t, "build", "-c", c1, "--out", out, "--offline", "--incremental")
+	if code != 0 || !strings.Contains(stderr, "up to date") {
+		t.Fatalf("C1 unchanged: %d\n%s", code, stderr)
+	}
+	// --skip-invalid-items is in the digest.
+	code, _, stderr = run(t, "build", "-c", c1, "--out", out, "--offline", "--incremental", "--skip-invalid-items")
+	if code != 0 || strings.Contains(stderr, "up to date") {
+		t.Fatalf("C1 with --skip-invalid-items: %d\n%s", code, stderr)
+	}
+}
+
+func TestNoSampleRasterCrashesABuild(t *testing.T) {
+	samples := testenv.SharedDir(t, "geotiff-samples")
+	tifs, err := filepath.Glob(filepath.Join(samples, "*.tif"))
+	if err != nil || len(tifs) < 20 {
+		t.Fatalf("samples: %v %d", err, len(tifs))
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	for _, tif := range tifs {
+		name := strings.TrimSuffix(filepath.Base(tif), ".tif")
+		if err := os.MkdirAll(filepath.Join(data, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := linkOrCopy(tif, filepath.Join(data, name, "image.tif")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := writeConfig(t, dir, "c.yaml", fmt.Sprintf(`catalog: {id: samples, description: every sample raster}
+collections:
+  - {id: s, description: samples, license: other, source: %s, href_base: "https://data.example.org/", datetime: "2024-01-01T00:00:00Z"}
+`, data))
+	for _, skip := range []bool{false, true} {
+		args := []string{"build", "-c", cfg, "--out", filepath.Join(dir, "public"), "--offline"}
+		if skip {
+			args = append(args, "--skip-invalid-items")
+		}
+		code, _, stderr := run(t, args...)
+		if strings.Contains(stderr, "panic") || strings.Contains(stderr, "internal error") || strings.Contains(stderr, "goroutine ") {
+			t.Fatalf("skip=%v: a sample crashed the build:\n%s", skip, stderr)
+		}
+		if want := map[bool]int{false: 1, true: 0}[skip]; code != want {
+			t.Errorf("skip=%v: exit %d, want %d\n%s", skip, code, want, stderr)
+		}
+		if skip && !strings.Contains(stderr, "item rio-tiler__cog_gcps_ovr: image.tif georeferenced by ground control points") {
+			t.Errorf("skip=%v: the GCP sample is not reported:\n%s", skip, stderr)
+		}
+	}
+}
