@@ -10,12 +10,14 @@
 # Usage: .ci/tools.sh [tool...]   (no argument: every tool; "list": names)
 #
 # Adding a tool: write install_<tool> (use cached / go_install_cached helpers),
-# add it to TOOLS. Go tools are built from the Go module proxy; gdal comes
-# from Debian (apt-get, when it is missing and we are root).
+# add it to TOOLS. Go tools are built from the Go module proxy; gdal and
+# chromium come from Debian (apt-get, when they are missing and we are root);
+# axe (axe-core, test-only: the accessibility test injects it into pages, the
+# site never ships it) is a file of an npm tarball verified against its pin.
 set -euo pipefail
 
 BIN_DIR="${EOCAT_TOOLS_DIR:-$HOME/.cache/eocat/bin}"
-TOOLS=(versitygw seaweedfs dex gdal)
+TOOLS=(versitygw seaweedfs dex gdal chromium axe)
 
 VERSITYGW_VERSION=v1.8.0
 # SeaweedFS: a pseudo-version (its go.mod has replace directives, so
@@ -23,6 +25,10 @@ VERSITYGW_VERSION=v1.8.0
 SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
 # Dex: built from tools/dex (a module of ours pinning Dex v2.45.1's commit).
 DEX_VERSION=v0.0.0-20260303133905-11d2eeb52b42
+# axe-core from the npm registry: the tarball must match this SRI string
+# (`npm view axe-core@$AXE_VERSION dist.integrity`).
+AXE_VERSION=4.14.1
+AXE_INTEGRITY=sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
@@ -83,20 +89,78 @@ install_dex() {
 	build_cached dex "$DEX_VERSION" EOCAT_DEX build_dex
 }
 
+# apt_install <tool> <package...>: installs Debian packages, as root only.
+apt_install() {
+	local tool=$1
+	shift
+	if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+		log "$tool: not installed; install Debian's $* (apt-get install $*)"
+		exit 1
+	fi
+	log "$tool: installing Debian's $*…"
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } >&2
+}
+
 # GDAL's command-line tools (a real /vsicurl/ client) from Debian.
 install_gdal() {
 	local start=$SECONDS
 	if ! command -v gdalinfo >/dev/null; then
-		if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
-			log "gdal: gdalinfo not found; install Debian's gdal-bin (apt-get install gdal-bin)"
-			exit 1
-		fi
-		log "gdal: installing Debian's gdal-bin…"
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gdal-bin; } >&2
+		apt_install gdal gdal-bin
 		log "gdal: installed in $((SECONDS - start)) s"
 	fi
 	log "gdal: $(gdalinfo --version)"
 	printf 'export %s=%q\n' EOCAT_GDALINFO "$(command -v gdalinfo)"
+}
+
+# Headless Chromium from Debian, for the site's browser tests, and a font so
+# that screenshots have readable text.
+install_chromium() {
+	local start=$SECONDS bin
+	bin=$(command -v chromium || command -v chromium-browser || true)
+	if [[ -z "$bin" ]] || ! dpkg-query -W -f='${Status}' fonts-dejavu-core 2>/dev/null | grep -q 'ok installed'; then
+		apt_install chromium chromium fonts-dejavu-core
+		bin=$(command -v chromium)
+		log "chromium: installed in $((SECONDS - start)) s"
+	fi
+	log "chromium: $("$bin" --version 2>/dev/null)"
+	printf 'export %s=%q\n' EOCAT_CHROMIUM "$bin"
+}
+
+# axe-core's axe.min.js, from the npm tarball verified against AXE_INTEGRITY.
+install_axe() {
+	local start=$SECONDS
+	local dir="$BIN_DIR/axe-core-$AXE_VERSION"
+	local dest="$dir/axe.min.js"
+	if [[ -s "$dest" ]]; then
+		log "axe $AXE_VERSION: cached at $dest"
+	else
+		command -v npm >/dev/null || { log "axe: npm not found (Node.js's npm is needed to fetch axe-core)"; exit 1; }
+		log "axe $AXE_VERSION: fetching axe-core@$AXE_VERSION from the npm registry…"
+		mkdir -p "$BIN_DIR"
+		local tmp
+		tmp=$(mktemp -d "$BIN_DIR/.build-axe.XXXXXX")
+		# shellcheck disable=SC2064
+		trap "rm -rf '$tmp'" EXIT
+		(cd "$tmp" && npm pack --silent --ignore-scripts "axe-core@$AXE_VERSION" >/dev/null) >&2
+		local tgz="$tmp/axe-core-$AXE_VERSION.tgz"
+		[[ -f "$tgz" ]] || { log "axe: npm pack did not produce $tgz"; exit 1; }
+		# An SRI string is "sha512-" + base64 of the digest: compare in hex.
+		local want got
+		want=$(printf '%s' "${AXE_INTEGRITY#sha512-}" | base64 -d | od -An -v -tx1 | tr -d ' \n')
+		got=$(sha512sum "$tgz" | cut -d' ' -f1)
+		if [[ "$got" != "$want" ]]; then
+			log "axe: axe-core-$AXE_VERSION.tgz does not match AXE_INTEGRITY (sha512 $got, pinned $want)"
+			exit 1
+		fi
+		tar -xzf "$tgz" -C "$tmp" --no-same-owner package/axe.min.js
+		mkdir -p "$dir"
+		chmod 0644 "$tmp/package/axe.min.js"
+		mv -f "$tmp/package/axe.min.js" "$dest"
+		rm -rf "$tmp"
+		trap - EXIT
+		log "axe $AXE_VERSION: installed $dest ($(du -h "$dest" | cut -f1)) in $((SECONDS - start)) s"
+	fi
+	printf 'export %s=%q\n' EOCAT_AXE "$dest"
 }
 
 main() {

@@ -46,9 +46,18 @@ func countItems(t *testing.T, out, c string, n int) {
 	if items != n {
 		t.Fatalf("%s links %d items, want %d", c, items, n)
 	}
-	dirs, _ := os.ReadDir(filepath.Join(out, c))
-	if len(dirs) != n+1 {
-		t.Fatalf("%s holds %d entries, want %d items + collection.json", c, len(dirs), n)
+	entries, _ := os.ReadDir(filepath.Join(out, c))
+	dirs := 0
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs++
+			if _, err := os.Stat(filepath.Join(out, c, e.Name(), "index.html")); err != nil {
+				t.Fatalf("item %s has no page: %v", e.Name(), err)
+			}
+		}
+	}
+	if dirs != n {
+		t.Fatalf("%s holds %d item folders, want %d", c, dirs, n)
 	}
 }
 

@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"math"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,8 +17,11 @@ import (
 	"gitlab.com/eocat/eocat/internal/catalog"
 	"gitlab.com/eocat/eocat/internal/config"
 	"gitlab.com/eocat/eocat/internal/publish"
+	"gitlab.com/eocat/eocat/internal/render"
 	"gitlab.com/eocat/eocat/internal/source"
 	"gitlab.com/eocat/eocat/internal/validate"
+	"gitlab.com/eocat/eocat/site"
+	"gitlab.com/eocat/eocat/templates"
 )
 
 func buildCommand() *cli.Command {
@@ -41,6 +48,11 @@ for it with --wait-lock. The lock dies with its process.`,
 			&cli.BoolFlag{Name: flagIncremental, EnvVars: envVar(flagIncremental), Usage: "re-read only objects that changed since the last build"},
 			&cli.IntFlag{Name: flagConcurrency, EnvVars: envVar(flagConcurrency), Value: 16, Usage: "items read concurrently (each reads its rasters' headers)"},
 			&cli.BoolFlag{Name: flagSkipInvalid, EnvVars: envVar(flagSkipInvalid), Usage: "publish the other items when some fail (default: fail the build)"},
+			&cli.BoolFlag{Name: flagPages, EnvVars: envVar(flagPages), Value: true, Usage: "render the HTML site beside the JSON (index.html per catalog, collection and item; --pages=false for JSON only)"},
+			&cli.StringFlag{Name: flagTemplates, EnvVars: envVar(flagTemplates), Usage: "folder of page templates overriding the embedded ones file by file (a data centre's own look; see templates/)"},
+			&cli.StringFlag{Name: flagSite, EnvVars: envVar(flagSite), Usage: "folder of static files (CSS, JavaScript, images) overriding the embedded ones file by file, published under _static/ (see site/static/)"},
+			&cli.Int64Flag{Name: flagMaxFiles, EnvVars: envVar(flagMaxFiles), Value: 200_000, Usage: "fail when the output would hold more than `N` files and folders (GitLab.com Pages' limit)"},
+			&cli.StringFlag{Name: flagMaxBytes, EnvVars: envVar(flagMaxBytes), Value: "1GB", Usage: "fail when the output would be larger than `SIZE` (e.g. 1GB, 500MB, 2GiB; GitLab.com Pages' limit is 1 GB)"},
 			&cli.DurationFlag{Name: flagWaitLock, EnvVars: envVar(flagWaitLock), Usage: "when another build is writing the same --out, wait up to `DURATION` (e.g. 10m) for it to finish instead of failing at once"},
 		}, schemaFlags()...), logFlags()...),
 		Action: runBuild,
@@ -59,11 +71,22 @@ func runBuild(c *cli.Context) error {
 	if baseURL != "" && !strings.HasPrefix(baseURL, "https://") && !strings.HasPrefix(baseURL, "http://") {
 		return fmt.Errorf("--%s must be an absolute http(s) URL, got %q", flagBaseURL, baseURL)
 	}
+	maxBytes, err := parseSize(c.String(flagMaxBytes))
+	if err != nil {
+		return fmt.Errorf("--%s: %w", flagMaxBytes, err)
+	}
 	cfg, err := config.Load(c.String(flagConfig))
 	if err != nil {
 		return err
 	}
+	pages, err := newRenderer(c, cfg, baseURL)
+	if err != nil {
+		return err
+	}
 	return build(c.Context, log, cfg, buildOptions{
+		pages:        pages,
+		maxFiles:     c.Int64(flagMaxFiles),
+		maxBytes:     maxBytes,
 		out:          c.String(flagOut),
 		baseURL:      baseURL,
 		incremental:  c.Bool(flagIncremental),
@@ -82,6 +105,9 @@ type buildOptions struct {
 	concurrency  int
 	skipInvalid  bool
 	waitLock     time.Duration
+	pages        *render.Renderer // nil: JSON only
+	maxFiles     int64            // 0: no limit
+	maxBytes     int64            // 0: no limit
 	validateOpts validate.Options
 	progress     *progress
 	s3Client     *s3.Client // tests and benchmarks: a preconfigured client
@@ -92,6 +118,98 @@ type summary struct {
 	Seconds  float64
 	Warnings []string
 	Schemas  map[string]int // schema source → count
+	Entries  int64          // files and folders published
+	Bytes    int64
+}
+
+// newRenderer builds the page renderer from the embedded templates and
+// static files, each overlaid by --templates / --site; nil with
+// --pages=false.
+func newRenderer(c *cli.Context, cfg *config.Config, baseURL string) (*render.Renderer, error) {
+	if !c.Bool(flagPages) {
+		return nil, nil
+	}
+	overlay := func(flag string, base fs.FS) (fs.FS, error) {
+		dir := c.String(flag)
+		if dir == "" {
+			return base, nil
+		}
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("--%s %s: not a folder", flag, dir)
+		}
+		return render.Overlay(os.DirFS(dir), base), nil
+	}
+	tfs, err := overlay(flagTemplates, templates.FS)
+	if err != nil {
+		return nil, err
+	}
+	static, err := fs.Sub(site.FS, "static")
+	if err != nil {
+		return nil, err
+	}
+	sfs, err := overlay(flagSite, static)
+	if err != nil {
+		return nil, err
+	}
+	return render.New(render.Options{
+		Templates: tfs, Site: sfs, BaseURL: baseURL, Basemap: cfg.Site.Basemap,
+		PageSize: cfg.Site.PageSize, Generator: "stacgen " + version,
+	})
+}
+
+// checkBudget refuses an output larger than the Pages limits; the previous
+// output stays in place.
+func checkBudget(entries, size, maxFiles, maxBytes int64) error {
+	var over []string
+	if maxFiles > 0 && entries > maxFiles {
+		over = append(over, fmt.Sprintf("%d files and folders (--%s %d)", entries, flagMaxFiles, maxFiles))
+	}
+	if maxBytes > 0 && size > maxBytes {
+		over = append(over, fmt.Sprintf("%s (--%s %s)", formatSize(size), flagMaxBytes, formatSize(maxBytes)))
+	}
+	if len(over) == 0 {
+		return nil
+	}
+	return fmt.Errorf("the output would hold %s: over GitLab Pages' limits, so nothing was published. "+
+		"To fit: serve the data from its bucket instead of copying it into the site (an s3:// source, or href_base for a local one), "+
+		"raise site.page_size (fewer list pages), build JSON only (--%s=false), or raise the limits if your GitLab instance allows more",
+		strings.Join(over, " and "), flagPages)
+}
+
+// parseSize reads "1GB", "500MB", "2GiB", "123" (bytes).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(strings.ToUpper(t), strings.ToUpper(u.suffix)) {
+			t, mult = strings.TrimSpace(t[:len(t)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%q is not a size (e.g. 1GB, 500MB, 2GiB, or bytes)", s)
+	}
+	return int64(f * mult), nil
+}
+
+// formatSize is the SI size with one decimal ("1.2 GB").
+func formatSize(n int64) string {
+	f := float64(n)
+	for _, u := range []string{"B", "kB", "MB", "GB"} {
+		if f < 1000 || u == "GB" {
+			if u == "B" {
+				return fmt.Sprintf("%d B", n)
+			}
+			return strconv.FormatFloat(f, 'f', 1, 64) + " " + u
+		}
+		f /= 1000
+	}
+	return ""
 }
 
 func build(ctx context.Context, log *slog.Logger, cfg *config.Config, o buildOptions) error {
@@ -138,6 +256,7 @@ func build(ctx context.Context, log *slog.Logger, cfg *config.Config, o buildOpt
 		SkipInvalidItems: o.skipInvalid,
 		Logger:           log,
 		Progress:         prog,
+		Pages:            o.pages,
 		Check: func(rel string, doc []byte) error {
 			issues, err := v.ValidateWithChecks(rel, doc)
 			if err != nil {
@@ -157,6 +276,10 @@ func build(ctx context.Context, log *slog.Logger, cfg *config.Config, o buildOpt
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	entries, size := out.Counts()
+	if err := checkBudget(entries, size, o.maxFiles, o.maxBytes); err != nil {
+		return err
+	}
 	// The state must describe the output in place: drop the old one before
 	// the swap, write this build's after it (incremental builds only).
 	if err := publish.RemoveState(o.out); err != nil {
@@ -170,7 +293,7 @@ func build(ctx context.Context, log *slog.Logger, cfg *config.Config, o buildOpt
 			log.Warn("could not save the incremental state; the next build reads everything", "err", err)
 		}
 	}
-	s := summary{Stats: res.Stats, Seconds: time.Since(start).Seconds(), Warnings: res.Warnings, Schemas: countSources(v.Sources())}
+	s := summary{Stats: res.Stats, Seconds: time.Since(start).Seconds(), Warnings: res.Warnings, Schemas: countSources(v.Sources()), Entries: entries, Bytes: size}
 	o.progress.summary(o.out, s)
 	return nil
 }

@@ -88,6 +88,9 @@ func (p *progress) summary(out string, s summary) {
 	}
 	fmt.Fprintf(p.w, "stacgen: wrote %s: %d collection(s), %d item(s) from %d object(s) in %.2fs (%.0f items/s); %d header(s) read, %d object(s) unchanged, %d warning(s)\n",
 		out, s.Collections, s.Items, s.Objects, s.Seconds, rate, s.HeaderReads, s.Reused, len(s.Warnings))
+	if s.Entries > 0 {
+		fmt.Fprintf(p.w, "stacgen: published %d files and folders, %s\n", s.Entries, formatSize(s.Bytes))
+	}
 	if s.Failed > 0 {
 		fmt.Fprintf(p.w, "stacgen: %d item(s) left out (--skip-invalid-items)\n", s.Failed)
 	}

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 
 	"gitlab.com/eocat/eocat/internal/config"
+	"gitlab.com/eocat/eocat/internal/render"
 	"gitlab.com/eocat/eocat/internal/source"
 	"gitlab.com/eocat/eocat/internal/stac"
 )
@@ -51,6 +52,10 @@ type Options struct {
 	Logger           *slog.Logger
 	// Progress, if set, is updated while the build runs.
 	Progress *Progress
+	// Pages, if set, renders an HTML page beside every document, written
+	// through the same Sink; each JSON document then links its page
+	// (rel "alternate", type text/html).
+	Pages *render.Renderer
 }
 
 // Progress counts work done so far; safe to read concurrently.
@@ -156,6 +161,7 @@ func Build(ctx context.Context, cfg *config.Config, sources map[string]source.So
 
 	// Phase 2: items, collections, root.
 	var children []stac.Link
+	var cards []render.Card
 	var failed []*ItemError
 	for i := range cfg.Collections {
 		c := &cfg.Collections[i]
@@ -169,6 +175,9 @@ func Build(ctx context.Context, cfg *config.Config, sources map[string]source.So
 		res.Warnings = append(res.Warnings, cr.warnings...)
 		failed = append(failed, cr.failed...)
 		children = append(children, stac.Link{Rel: "child", Href: "./" + c.ID + "/collection.json", Type: stac.MediaJSON, Title: title(c.Title, c.ID)})
+		if cr.card != nil {
+			cards = append(cards, *cr.card)
+		}
 	}
 	b.state.Items = res.Stats.Items
 	b.state.Failed = len(failed)
@@ -184,6 +193,11 @@ func Build(ctx context.Context, cfg *config.Config, sources map[string]source.So
 	root := b.rootCatalog(children)
 	if err := b.emit("catalog.json", root); err != nil {
 		return res, fmt.Errorf("catalog.json: %w", err)
+	}
+	if opts.Pages != nil {
+		if err := opts.Pages.Catalog(sink, "catalog.json", root, cards); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }
@@ -208,6 +222,14 @@ func (b *builder) emit(rel string, doc any) error {
 	return b.sink.WriteFile(rel, data)
 }
 
+// pageContext is what the pages of a collection know of their parents.
+func (b *builder) pageContext(c *config.Collection) render.Context {
+	return render.Context{CatalogTitle: title(b.cfg.Catalog.Title, b.cfg.Catalog.ID), CollectionTitle: title(c.Title, c.ID)}
+}
+
+// htmlLink is the link from a JSON document to its page.
+var htmlLink = stac.Link{Rel: "alternate", Href: "./index.html", Type: stac.MediaHTML, Title: "HTML page"}
+
 func (b *builder) rootCatalog(children []stac.Link) *stac.Catalog {
 	cat := &stac.Catalog{
 		Type: "Catalog", StacVersion: stac.Version, StacExtensions: []string{},
@@ -216,6 +238,9 @@ func (b *builder) rootCatalog(children []stac.Link) *stac.Catalog {
 	cat.Links = append(cat.Links, stac.Link{Rel: "root", Href: "./catalog.json", Type: stac.MediaJSON, Title: title(cat.Title, cat.ID)})
 	if b.opts.BaseURL != "" {
 		cat.Links = append(cat.Links, stac.Link{Rel: "self", Href: strings.TrimSuffix(b.opts.BaseURL, "/") + "/catalog.json", Type: stac.MediaJSON})
+	}
+	if b.opts.Pages != nil {
+		cat.Links = append(cat.Links, htmlLink)
 	}
 	cat.Links = append(cat.Links, children...)
 	if s := b.authSchemes(); s != nil {
@@ -271,6 +296,7 @@ type collectionResult struct {
 	items    int
 	warnings []string
 	failed   []*ItemError
+	card     *render.Card // with Options.Pages
 }
 
 // listing is a collection's listed objects, grouped into items.
@@ -328,9 +354,17 @@ func configDigest(cfg *config.Config, opts Options) string {
 		Version     string
 		State       int
 		SkipInvalid bool
-	}{cfg, opts.BaseURL, opts.Version, StateVersion, opts.SkipInvalidItems})
+		Pages       string // digest of the templates and static files; "" without pages
+	}{cfg, opts.BaseURL, opts.Version, StateVersion, opts.SkipInvalidItems, pagesDigest(opts.Pages)})
 	sum := sha256.Sum256(raw)
 	return hex.EncodeToString(sum[:])
+}
+
+func pagesDigest(r *render.Renderer) string {
+	if r == nil {
+		return ""
+	}
+	return r.Digest()
 }
 
 func (b *builder) collection(ctx context.Context, c *config.Collection, src source.Source, l *listing) (*collectionResult, error) {
@@ -400,8 +434,16 @@ feed:
 	res.warnings = warnings
 	res.items = len(agg.links)
 	coll := b.buildCollection(c, agg)
-	if err := b.emit(c.ID+"/collection.json", coll); err != nil {
+	rel := c.ID + "/collection.json"
+	if err := b.emit(rel, coll); err != nil {
 		return nil, fmt.Errorf("collection.json: %w", err)
+	}
+	if b.opts.Pages != nil {
+		card, err := b.opts.Pages.Collection(b.sink, rel, coll, agg.rows, b.pageContext(c))
+		if err != nil {
+			return nil, err
+		}
+		res.card = &card
 	}
 	return res, nil
 }

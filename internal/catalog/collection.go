@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gitlab.com/eocat/eocat/internal/config"
+	"gitlab.com/eocat/eocat/internal/render"
 	"gitlab.com/eocat/eocat/internal/stac"
 )
 
@@ -28,6 +29,7 @@ var notSummarised = map[string]bool{
 type aggregate struct {
 	mu         sync.Mutex
 	links      []itemLink
+	rows       []render.Row // with Options.Pages: the collection's item list
 	spans      []span // merged longitude intervals of the item bboxes
 	south      float64
 	north      float64
@@ -52,6 +54,9 @@ func (a *aggregate) add(s *itemSummary) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.links = append(a.links, itemLink{s.id, s.title})
+	if s.row != nil {
+		a.rows = append(a.rows, *s.row)
+	}
 	if bb := s.bbox; len(bb) == 4 {
 		a.south, a.north = math.Min(a.south, bb[1]), math.Max(a.north, bb[3])
 		if bb[0] <= bb[2] {
@@ -110,6 +115,9 @@ func (b *builder) buildCollection(c *config.Collection, a *aggregate) *stac.Coll
 			{Rel: "root", Href: "../catalog.json", Type: stac.MediaJSON},
 			{Rel: "parent", Href: "../catalog.json", Type: stac.MediaJSON},
 		},
+	}
+	if b.opts.Pages != nil {
+		coll.Links = append(coll.Links, htmlLink)
 	}
 	sort.Slice(a.links, func(i, j int) bool { return a.links[i].id < a.links[j].id })
 	for _, it := range a.links {

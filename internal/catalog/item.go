@@ -16,6 +16,7 @@ import (
 	"gitlab.com/eocat/eocat/internal/config"
 	"gitlab.com/eocat/eocat/internal/crs"
 	"gitlab.com/eocat/eocat/internal/geotiff"
+	"gitlab.com/eocat/eocat/internal/render"
 	"gitlab.com/eocat/eocat/internal/source"
 	"gitlab.com/eocat/eocat/internal/stac"
 )
@@ -38,6 +39,7 @@ type itemSummary struct {
 	start, end time.Time
 	props      map[string]any
 	assets     map[string]*stac.Asset
+	row        *render.Row // with Options.Pages
 }
 
 type itemBuilder struct {
@@ -172,6 +174,9 @@ func (ib *itemBuilder) build(ctx context.Context, g *group) (*itemSummary, []str
 			{Rel: "collection", Href: "../collection.json", Type: stac.MediaJSON},
 		},
 	}
+	if ib.b.opts.Pages != nil {
+		item.Links = append(item.Links, htmlLink)
+	}
 	geom, w, err := ib.footprint(item, assets)
 	if err != nil {
 		return nil, nil, err
@@ -193,11 +198,20 @@ func (ib *itemBuilder) build(ctx context.Context, g *group) (*itemSummary, []str
 		props["auth:schemes"] = s
 	}
 	item.StacExtensions = extensions(item.Properties, item.Assets)
-	if err := ib.b.emit(itemDir+id+".json", item); err != nil {
+	rel := itemDir + id + ".json"
+	if err := ib.b.emit(rel, item); err != nil {
 		return nil, nil, err
 	}
+	var row *render.Row
+	if pages := ib.b.opts.Pages; pages != nil {
+		r, err := pages.Item(ib.b.sink, rel, item, ib.b.pageContext(ib.c))
+		if err != nil {
+			return nil, nil, err
+		}
+		row = &r
+	}
 	delete(props, "auth:schemes")
-	return &itemSummary{id: id, title: stringProp(props, "title"), bbox: item.BBox, start: start, end: end, props: props, assets: item.Assets}, warnings, nil
+	return &itemSummary{id: id, title: stringProp(props, "title"), bbox: item.BBox, start: start, end: end, props: props, assets: item.Assets, row: row}, warnings, nil
 }
 
 func fileVars(vars map[string]string, name string) map[string]string {

@@ -28,6 +28,7 @@ type Config struct {
 	Catalog     Catalog      `yaml:"catalog"`
 	S3          S3           `yaml:"s3"`
 	Signer      *Signer      `yaml:"signer"`
+	Site        Site         `yaml:"site"`
 	Collections []Collection `yaml:"collections"`
 
 	// Dir is the folder of the configuration file; relative local sources
@@ -55,6 +56,22 @@ type S3 struct {
 type Signer struct {
 	URL    string `yaml:"url"`
 	Issuer string `yaml:"issuer"`
+}
+
+// Site tunes the HTML pages stacgen renders beside the JSON.
+type Site struct {
+	// Basemap is a tile layer drawn under footprints; without it maps draw
+	// on a plain background (offline, and no third-party request).
+	Basemap *Basemap `yaml:"basemap"`
+	// PageSize is the number of items per page of a collection's item list
+	// (0: the default, 100).
+	PageSize int `yaml:"page_size"`
+}
+
+// Basemap is an XYZ tile layer.
+type Basemap struct {
+	URL         string `yaml:"url"`
+	Attribution string `yaml:"attribution"`
 }
 
 // Collection describes one STAC collection and where its data lives.

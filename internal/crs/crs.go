@@ -277,3 +277,17 @@ var supportedSummary = strings.Join([]string{
 	"Pseudo-Mercator (3857)", "World Mercator (3395)",
 	"geographic 4326, 4258, 4269, 4171",
 }, ", ")
+
+// Name returns the EPSG name of a CRS code when this package knows it
+// (supported, or known and refused), else "".
+func Name(code int) string {
+	c, err := lookup(code)
+	if err == nil {
+		return c.name
+	}
+	var u *UnsupportedError
+	if errors.As(err, &u) {
+		return u.Name
+	}
+	return ""
+}

@@ -14,11 +14,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Marker is the file that identifies a folder written by stacgen.
 const Marker = ".stacgen"
+
+var marker = []byte("written by stacgen; this folder is replaced on every build\n")
 
 // Output is a temporary folder that becomes the destination on Commit. It
 // holds the destination's lock from Begin to Close.
@@ -28,6 +31,14 @@ type Output struct {
 	lock      *os.File
 	committed bool
 	dirs      sync.Map // folders already created under tmp
+	entries   atomic.Int64
+	bytes     atomic.Int64
+}
+
+// Counts reports what the output holds so far: files and folders (GitLab
+// Pages counts both against its entry limit), and the bytes of the files.
+func (o *Output) Counts() (entries, bytes int64) {
+	return o.entries.Load(), o.bytes.Load()
 }
 
 func siblings(dest string) (dir, base string) {
@@ -153,11 +164,14 @@ func Begin(ctx context.Context, dest string, wait time.Duration) (_ *Output, err
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(tmp, Marker), []byte("written by stacgen; this folder is replaced on every build\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, Marker), marker, 0o644); err != nil {
 		_ = os.RemoveAll(tmp)
 		return nil, fmt.Errorf("output: %w", err)
 	}
-	return &Output{dest: dest, tmp: tmp, lock: lock}, nil
+	o := &Output{dest: dest, tmp: tmp, lock: lock}
+	o.entries.Store(1) // the marker
+	o.bytes.Store(int64(len(marker)))
+	return o, nil
 }
 
 // checkReplaceable refuses a destination that holds files not written by stacgen.
@@ -217,7 +231,9 @@ func (o *Output) mkdirAll(dir string) error {
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	o.dirs.Store(dir, true)
+	if _, loaded := o.dirs.LoadOrStore(dir, true); !loaded {
+		o.entries.Add(1)
+	}
 	return nil
 }
 
@@ -227,7 +243,12 @@ func (o *Output) WriteFile(rel string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(p, data, 0o644)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return err
+	}
+	o.entries.Add(1)
+	o.bytes.Add(int64(len(data)))
+	return nil
 }
 
 // CopyFile writes r to a file at rel.
@@ -240,11 +261,17 @@ func (o *Output) CopyFile(rel string, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(f, r); err != nil {
+	n, err := io.Copy(f, r)
+	if err != nil {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	o.entries.Add(1)
+	o.bytes.Add(n)
+	return nil
 }
 
 // errExchangeUnsupported: the platform cannot swap two paths atomically.

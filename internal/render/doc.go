@@ -1,0 +1,34 @@
+// Package render turns the catalog's STAC documents into the HTML site that
+// people browse (GitLab Pages, `stacgen serve`, or a local folder).
+//
+// It executes the page templates (package templates, or a folder overlaid
+// on them with --templates) with view data computed here, so templates stay
+// simple and every value is already in human units: dates in words, EPSG
+// codes with their names, sizes in MB/GB, GSD in metres, cloud cover in %,
+// bands with names and wavelengths. Pages sit beside their JSON
+// (index.html in the document's folder; a collection's item list continues
+// in page-2.html …, newest first) and use relative links only, so a site
+// works under any sub-path. Each page has:
+//
+//   - a Content-Security-Policy meta tag (GitLab Pages sets no headers):
+//     scripts and styles from the site only, no inline script, images also
+//     from the configured basemap and from thumbnail hosts;
+//   - `<link rel="alternate">` to its JSON, and schema.org JSON-LD
+//     (DataCatalog, Dataset) for dataset search engines;
+//   - an inline SVG footprint that the scripts replace with a Leaflet map,
+//     and copy buttons and absolute download snippets added by the scripts:
+//     without JavaScript, nothing but those enhancements is missing.
+//
+// Everything that comes from object keys, sidecars, configuration or
+// Markdown is escaped by html/template for its context; Markdown is
+// rendered by goldmark without raw HTML; only http(s) and relative URLs
+// become links or images (safeURL).
+//
+// The static files (package site, or a folder overlaid on it with --site)
+// are copied under _static/. Digest identifies templates and static files
+// so that an incremental build re-renders every page when they change.
+//
+// Neighbours: internal/catalog calls Item, Collection and Catalog as it
+// emits each document, through the same Sink as the JSON (so pages are
+// part of the atomic publish); internal/stac provides the documents.
+package render

@@ -1,0 +1,677 @@
+package render
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"net/url"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gitlab.com/eocat/eocat/internal/stac"
+)
+
+// Crumb is one step of the breadcrumbs (the current page has no Href).
+type Crumb struct{ Title, Href string }
+
+// Context is what a page knows of its parents.
+type Context struct {
+	CatalogTitle    string
+	CollectionTitle string // item pages
+}
+
+// common is the data every page's layout uses.
+type common struct {
+	Title        string // <title> and the main heading
+	Description  string // meta description (plain text)
+	Root         string // relative path to the site root ("", "../", "../../")
+	Static       string // path of the static files ("…_static/")
+	CSP          string // Content-Security-Policy
+	JSONHref     string // the page's JSON document
+	JSONType     string // its media type
+	Canonical    string // absolute URL of the page, when the base URL is known
+	JSONLD       any    // schema.org description (a JSON value)
+	Runtime      runtimeConfig
+	Geo          any // GeoJSON FeatureCollection for the map, or nil (no map)
+	CatalogTitle string
+	Crumbs       []Crumb
+	Generator    string
+}
+
+// runtimeConfig is the site's runtime configuration, read by the scripts
+// from a JSON data block (never written into the JavaScript).
+type runtimeConfig struct {
+	Basemap *basemap `json:"basemap,omitempty"`
+}
+
+type basemap struct {
+	URL         string `json:"url"`
+	Attribution string `json:"attribution"`
+}
+
+func (r *Renderer) common(rel, jsonRel, jsonType, title string, ctx Context) common {
+	root := rootPrefix(rel)
+	c := common{
+		Title: title, Root: root, Static: root + StaticDir + "/",
+		JSONHref: path.Base(jsonRel), JSONType: jsonType, Canonical: r.absolute(rel),
+		CatalogTitle: ctx.CatalogTitle, Generator: r.opts.Generator,
+	}
+	if b := r.opts.Basemap; b != nil {
+		c.Runtime.Basemap = &basemap{URL: b.URL, Attribution: b.Attribution}
+	}
+	return c
+}
+
+// link resolves a page-relative reference for JSON-LD: absolute when the
+// base URL is known.
+func (r *Renderer) link(pageRel, ref string) string {
+	if r.opts.BaseURL == "" || safeURL(ref) == "" {
+		return ref
+	}
+	base, err := url.Parse(r.opts.BaseURL + pageRel)
+	if err != nil {
+		return ref
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	return base.ResolveReference(u).String()
+}
+
+// ---- items ----
+
+// Row is what a collection's item list and cards keep of an item.
+type Row struct {
+	ID    string
+	Title string
+	Start time.Time // datetime, or start_datetime
+	End   time.Time
+	Cloud *float64
+	Thumb string // thumbnail href as in the item (relative to its folder, or absolute)
+	BBox  []float64
+}
+
+type itemPage struct {
+	common
+	ID         string
+	Collection Crumb
+	When       string
+	Where      string
+	Props      []Prop
+	Thumb      *image
+	Assets     []assetView
+	Footprint  *SVG
+	Links      []Crumb // the item's other links (licence, via, related …) that are safe to follow
+}
+
+type image struct{ Src, Alt string }
+
+type assetView struct {
+	Anchor      string // HTML id
+	Key         string
+	Title       string
+	Description string
+	Roles       string
+	Type        string // readable media type
+	TypeFull    string // the media type itself
+	Size        string
+	SizeExact   string
+	Bands       []string
+	Href        string   // as in the JSON
+	Link        string   // Href when it is safe to follow, else ""
+	Relative    bool     // Href is relative: the scripts make it absolute in the snippets
+	Snippets    []snippet
+}
+
+type snippet struct{ Label, Code string }
+
+// Item renders the page of the item whose JSON is at rel (beside it, as
+// index.html) and returns its Row for the collection's list.
+func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, error) {
+	rel = pageOf(rel)
+	row := rowOf(it)
+	title := it.ID
+	if row.Title != "" && row.Title != it.ID {
+		title = row.Title
+	}
+	p := itemPage{common: r.common(rel, it.ID+".json", stac.MediaGeoJSON, title, ctx), ID: it.ID}
+	p.Collection = Crumb{Title: orID(ctx.CollectionTitle, it.Collection), Href: "../index.html"}
+	p.Crumbs = []Crumb{{ctx.CatalogTitle, p.Root + "index.html"}, p.Collection, {Title: it.ID}}
+	p.Description = fmt.Sprintf("%s: %s", p.Collection.Title, it.ID)
+	p.When = whenText(it.Properties)
+	if p.When != "" {
+		p.Description += ", " + p.When
+	}
+	p.Props = props(it.Properties)
+	rs := rings(it.Geometry)
+	p.Footprint = footprintSVG(rs, it.BBox)
+	if p.Footprint != nil {
+		p.Where = bboxText(it.BBox)
+		p.Footprint.Label = "Footprint of " + it.ID + ": " + p.Where
+		p.Geo = featureCollection(feature{Type: "Feature", Geometry: geometryOrBBox(it.Geometry, it.BBox), Properties: map[string]any{"id": it.ID}})
+	}
+	var imgOrigins []string
+	if row.Thumb != "" {
+		p.Thumb = &image{Src: row.Thumb, Alt: "Preview of " + it.ID}
+		if o := origin(row.Thumb); o != "" {
+			imgOrigins = append(imgOrigins, o)
+		}
+	}
+	keys := make([]string, 0, len(it.Assets))
+	for k := range it.Assets {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		p.Assets = append(p.Assets, r.asset(i, k, it.Assets[k], rel))
+	}
+	for _, l := range it.Links {
+		switch l.Rel {
+		case "root", "parent", "collection", "self", "alternate":
+			continue
+		}
+		if href := safeURL(l.Href); href != "" {
+			p.Links = append(p.Links, Crumb{Title: orID(l.Title, l.Rel+": "+l.Href), Href: href})
+		}
+	}
+	p.CSP = r.csp(imgOrigins)
+	p.JSONLD = r.itemJSONLD(rel, it, &p)
+	return row, r.execute(w, "item.html", rel, p)
+}
+
+func orID(title, id string) string {
+	if title != "" {
+		return title
+	}
+	return id
+}
+
+// rowOf extracts what lists and cards show of an item.
+func rowOf(it *stac.Item) Row {
+	row := Row{ID: it.ID, BBox: it.BBox}
+	row.Title, _ = it.Properties["title"].(string)
+	for _, k := range []string{"datetime", "start_datetime"} {
+		if s, ok := it.Properties[k].(string); ok {
+			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+				row.Start = t
+				break
+			}
+		}
+	}
+	if s, ok := it.Properties["end_datetime"].(string); ok {
+		row.End, _ = time.Parse(time.RFC3339Nano, s)
+	}
+	if f, ok := number(it.Properties["eo:cloud_cover"]); ok {
+		row.Cloud = &f
+	}
+	row.Thumb = thumbnail(it.Assets)
+	return row
+}
+
+// thumbnail picks the href of the first asset (by key) with the thumbnail
+// role, else the overview role, that is safe to show.
+func thumbnail(assets map[string]*stac.Asset) string {
+	keys := make([]string, 0, len(assets))
+	for k := range assets {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, role := range []string{"thumbnail", "overview"} {
+		for _, k := range keys {
+			a := assets[k]
+			for _, r := range a.Roles {
+				if r == role && strings.HasPrefix(a.Type, "image/") && !strings.HasPrefix(a.Type, "image/tiff") {
+					if href := safeURL(a.Href); href != "" {
+						return href
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// whenText is the item's date, or its interval.
+func whenText(p map[string]any) string {
+	if s, ok := p["datetime"].(string); ok {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return humanTime(t)
+		}
+	}
+	s, _ := p["start_datetime"].(string)
+	e, _ := p["end_datetime"].(string)
+	ts, err1 := time.Parse(time.RFC3339Nano, s)
+	te, err2 := time.Parse(time.RFC3339Nano, e)
+	if err1 == nil && err2 == nil {
+		return humanTime(ts) + " to " + humanTime(te)
+	}
+	return ""
+}
+
+func geometryOrBBox(g any, bbox []float64) any {
+	if len(rings(g)) > 0 {
+		return g
+	}
+	return bboxPolygon(bbox)
+}
+
+func featureCollection(fs ...feature) map[string]any {
+	return map[string]any{"type": "FeatureCollection", "features": fs}
+}
+
+func (r *Renderer) asset(i int, key string, a *stac.Asset, pageRel string) assetView {
+	v := assetView{
+		Anchor: "asset-" + strconv.Itoa(i+1), Key: key, Title: a.Title, Description: a.Description,
+		Roles: strings.Join(a.Roles, ", "), Type: mediaName(a.Type), TypeFull: a.Type,
+		Href: a.Href, Link: safeURL(a.Href),
+	}
+	if f, ok := number(a.Extra["file:size"]); ok && f >= 0 {
+		v.Size, v.SizeExact = humanSize(f), strconv.FormatFloat(f, 'f', 0, 64)+" bytes"
+	}
+	v.Bands = bandsText(a.Extra["bands"])
+	href := a.Href
+	if v.Link != "" && origin(v.Link) == "" {
+		v.Relative = true
+		if r.opts.BaseURL != "" {
+			href = r.link(pageRel, a.Href)
+			v.Relative = false
+		}
+	}
+	v.Snippets = snippets(href, a.Type)
+	return v
+}
+
+// bandsText reads like "B04 (red, 0.665 µm)".
+func bandsText(v any) []string {
+	var list []map[string]any
+	switch t := v.(type) {
+	case []map[string]any:
+		list = t
+	case []any:
+		for _, e := range t {
+			if m, ok := e.(map[string]any); ok {
+				list = append(list, m)
+			}
+		}
+	}
+	var out []string
+	for i, b := range list {
+		name, _ := b["name"].(string)
+		if name == "" {
+			name = "band " + strconv.Itoa(i+1)
+		}
+		var detail []string
+		if c, ok := b["eo:common_name"].(string); ok {
+			detail = append(detail, c)
+		}
+		if f, ok := number(b["eo:center_wavelength"]); ok {
+			detail = append(detail, formatNumber(f)+" µm")
+		}
+		if d, ok := b["data_type"].(string); ok {
+			detail = append(detail, d)
+		}
+		if len(detail) > 0 {
+			name += " (" + strings.Join(detail, ", ") + ")"
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// snippets are ready-to-paste commands that open or download an asset.
+func snippets(href, mediaType string) []snippet {
+	u, err := url.Parse(href)
+	if err != nil {
+		return nil
+	}
+	name := unsafeName.ReplaceAllString(path.Base(u.Path), "_")
+	if name == "" || name == "." || name == "_" || name == "/" {
+		name = "asset"
+	}
+	var out []snippet
+	switch u.Scheme {
+	case "s3":
+		key := strings.TrimPrefix(u.Path, "/")
+		if isRaster(mediaType) {
+			out = append(out, snippet{"GDAL", "gdalinfo " + shellQuote("/vsis3/"+u.Host+"/"+key)})
+		}
+		out = append(out,
+			snippet{"AWS CLI", "aws s3 cp " + shellQuote(href) + " " + shellQuote(name)},
+			snippet{"Python", "import boto3\n\nboto3.client(\"s3\").download_file(" + strconv.Quote(u.Host) + ", " + strconv.Quote(key) + ", " + strconv.Quote(name) + ")"})
+	case "http", "https", "":
+		if safeURL(href) == "" {
+			return nil
+		}
+		if isRaster(mediaType) {
+			out = append(out, snippet{"GDAL", "gdalinfo " + shellQuote("/vsicurl/"+href)})
+		}
+		out = append(out,
+			snippet{"curl", "curl -fL -o " + shellQuote(name) + " " + shellQuote(href)},
+			snippet{"Python", "import requests\n\nr = requests.get(" + strconv.Quote(href) + ", timeout=60)\nr.raise_for_status()\nwith open(" + strconv.Quote(name) + ", \"wb\") as f:\n    f.write(r.content)"})
+	}
+	return out
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// ---- collections ----
+
+type collectionPage struct {
+	common
+	First      bool // page 1, with the collection's description
+	ID         string
+	Markdown   template.HTML
+	License    Crumb
+	Providers  []providerView
+	Keywords   []string
+	Where      string
+	When       string
+	Footprint  *SVG
+	Summaries  []Prop
+	ItemAssets []assetDef
+	Items      []rowView
+	Pager      pager
+}
+
+type providerView struct{ Name, Roles, Link, Description string }
+
+type assetDef struct {
+	Key, Title, Type, TypeFull, Roles, GSD string
+	Bands                                  []string
+}
+
+type rowView struct{ ID, Href, Title, When, Cloud string }
+
+type pager struct {
+	Page, Pages, From, To, Total int
+	First, Prev, Next, Last      string
+}
+
+// Card is what the catalog page shows of a collection.
+type Card struct {
+	ID, Title, Href string
+	Summary         string // the description, cut short, as plain text
+	Thumb           *image
+	Where, When     string
+	Items           int
+	License         string
+	Providers       string
+	Keywords        []string
+}
+
+// listPage names page n (1-based) of a collection's item list.
+func listPage(n int) string {
+	if n == 1 {
+		return "index.html"
+	}
+	return "page-" + strconv.Itoa(n) + ".html"
+}
+
+// Collection renders the collection whose JSON is at rel: index.html with
+// its description and the first page of items (newest first), then
+// page-2.html … for the rest. It returns the collection's card for the
+// catalog page.
+func (r *Renderer) Collection(w Writer, rel string, c *stac.Collection, rows []Row, ctx Context) (Card, error) {
+	dir := path.Dir(rel)
+	sort.Slice(rows, func(i, j int) bool {
+		if !rows[i].Start.Equal(rows[j].Start) {
+			return rows[i].Start.After(rows[j].Start)
+		}
+		return rows[i].ID < rows[j].ID
+	})
+	title := orID(c.Title, c.ID)
+	base := collectionPage{ID: c.ID, Markdown: r.markdown(c.Description), License: license(c)}
+	base.Keywords = c.Keywords
+	for _, pr := range c.Providers {
+		base.Providers = append(base.Providers, providerView{Name: pr.Name, Roles: strings.Join(pr.Roles, ", "), Link: safeURL(pr.URL), Description: pr.Description})
+	}
+	var bbox []float64
+	if bb := c.Extent.Spatial.BBox; len(bb) > 0 {
+		bbox = bb[0]
+	}
+	base.Where = bboxText(bbox)
+	if iv := c.Extent.Temporal.Interval; len(iv) > 0 && len(iv[0]) == 2 {
+		base.When = intervalText(iv[0][0], iv[0][1])
+	}
+	base.Footprint = footprintSVG(nil, bbox)
+	if base.Footprint != nil {
+		base.Footprint.Label = "Spatial extent of " + title + ": " + base.Where
+	}
+	base.Summaries = summaries(c.Summaries)
+	base.ItemAssets = itemAssets(c.ItemAssets)
+
+	size := r.opts.PageSize
+	pages := max(1, (len(rows)+size-1)/size)
+	for n := 1; n <= pages; n++ {
+		prel := dir + "/" + listPage(n)
+		p := base
+		p.common = r.common(prel, "collection.json", stac.MediaJSON, title, ctx)
+		p.First = n == 1
+		p.Description = plainSummary(c.Description, 300)
+		if n > 1 {
+			p.Title = fmt.Sprintf("%s — items, page %d of %d", title, n, pages)
+		}
+		p.Crumbs = []Crumb{{ctx.CatalogTitle, p.Root + "index.html"}, {Title: title}}
+		if n > 1 {
+			p.Crumbs[1].Href = "index.html"
+			p.Crumbs = append(p.Crumbs, Crumb{Title: fmt.Sprintf("Page %d", n)})
+		}
+		lo, hi := (n-1)*size, min(n*size, len(rows))
+		p.Pager = pager{Page: n, Pages: pages, From: lo + 1, To: hi, Total: len(rows)}
+		if len(rows) == 0 {
+			p.Pager.From = 0
+		}
+		if n > 1 {
+			p.Pager.First, p.Pager.Prev = listPage(1), listPage(n-1)
+		}
+		if n < pages {
+			p.Pager.Next, p.Pager.Last = listPage(n+1), listPage(pages)
+		}
+		feats := []feature{}
+		if bbox != nil {
+			feats = append(feats, feature{Type: "Feature", Geometry: bboxPolygon(bbox), Properties: map[string]any{"extent": true}})
+		}
+		p.Items = make([]rowView, 0, hi-lo)
+		for _, row := range rows[lo:hi] {
+			href := row.ID + "/index.html"
+			rv := rowView{ID: row.ID, Href: href, Title: row.Title}
+			if !row.Start.IsZero() {
+				rv.When = humanTime(row.Start)
+			}
+			if row.Cloud != nil {
+				rv.Cloud = formatNumber(math.Round(*row.Cloud*10)/10) + " %"
+			}
+			p.Items = append(p.Items, rv)
+			if g := bboxPolygon(row.BBox); g != nil {
+				feats = append(feats, feature{Type: "Feature", Geometry: g, Properties: map[string]any{"id": row.ID, "href": href}})
+			}
+		}
+		if len(feats) > 0 {
+			p.Geo = featureCollection(feats...)
+		}
+		p.CSP = r.csp(nil)
+		if n == 1 {
+			p.JSONLD = r.collectionJSONLD(prel, c)
+		} else {
+			p.Canonical = ""
+		}
+		if err := r.execute(w, "collection.html", prel, p); err != nil {
+			return Card{}, err
+		}
+	}
+	card := Card{ID: c.ID, Title: title, Href: dir + "/index.html", Summary: plainSummary(c.Description, 240),
+		Where: base.Where, When: base.When, Items: len(rows), License: base.License.Title, Keywords: c.Keywords}
+	var names []string
+	for _, pr := range c.Providers {
+		names = append(names, pr.Name)
+	}
+	card.Providers = strings.Join(names, ", ")
+	for _, row := range rows { // the newest item with a thumbnail
+		if row.Thumb == "" {
+			continue
+		}
+		src := row.Thumb
+		if origin(src) == "" {
+			src = dir + "/" + row.ID + "/" + strings.TrimPrefix(src, "./")
+		}
+		card.Thumb = &image{Src: src, Alt: "Preview of " + row.ID + ", the newest item of " + title}
+		break
+	}
+	return card, nil
+}
+
+// license is the collection's licence with a link: its "license" link
+// when it has one, else the SPDX page of an SPDX identifier.
+func license(c *stac.Collection) Crumb {
+	for _, l := range c.Links {
+		if l.Rel == "license" {
+			if href := safeURL(l.Href); href != "" {
+				return Crumb{Title: orID(l.Title, c.License), Href: href}
+			}
+		}
+	}
+	switch strings.ToLower(c.License) {
+	case "", "other", "proprietary", "various":
+		return Crumb{Title: orID(c.License, "not stated")}
+	}
+	if spdxID.MatchString(c.License) {
+		return Crumb{Title: c.License, Href: "https://spdx.org/licenses/" + c.License + ".html"}
+	}
+	return Crumb{Title: c.License}
+}
+
+var spdxID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.+-]*$`)
+
+// plainSummary is the first paragraph of a Markdown text, cut at n runes.
+func plainSummary(md string, n int) string {
+	s := strings.TrimSpace(md)
+	if i := strings.Index(s, "\n\n"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		s = strings.TrimSpace(string(r[:n-1])) + "…"
+	}
+	return s
+}
+
+// summaries reads like "10 – 60 m" for ranges and "sentinel-2a, sentinel-2b"
+// for enumerations.
+func summaries(m map[string]any) []Prop {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		oi, oj := orderOf(keys[i]), orderOf(keys[j])
+		if oi != oj {
+			return oi < oj
+		}
+		return keys[i] < keys[j]
+	})
+	var out []Prop
+	for _, k := range keys {
+		v := m[k]
+		if rng, ok := v.(map[string]any); ok {
+			lo, ok1 := number(rng["minimum"])
+			hi, ok2 := number(rng["maximum"])
+			if ok1 && ok2 {
+				a, b := prop(k, lo), prop(k, hi)
+				val := a.Value
+				if lo != hi {
+					val = strings.TrimSuffix(a.Value, " "+fields[k].unit) + " – " + b.Value
+				}
+				out = append(out, Prop{Key: k, Label: label(k), Value: val})
+				continue
+			}
+		}
+		if list, ok := v.([]string); ok {
+			vals := make([]string, len(list))
+			for i, s := range list {
+				vals[i] = prop(k, s).Value
+			}
+			out = append(out, Prop{Key: k, Label: label(k), Value: strings.Join(vals, ", ")})
+			continue
+		}
+		out = append(out, prop(k, v))
+	}
+	return out
+}
+
+func itemAssets(m map[string]map[string]any) []assetDef {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []assetDef
+	for _, k := range keys {
+		a := m[k]
+		d := assetDef{Key: k}
+		d.Title, _ = a["title"].(string)
+		d.TypeFull, _ = a["type"].(string)
+		d.Type = mediaName(d.TypeFull)
+		d.Roles = text(a["roles"])
+		if a["roles"] == nil {
+			d.Roles = ""
+		}
+		if f, ok := number(a["gsd"]); ok {
+			d.GSD = formatNumber(f) + " m"
+		}
+		d.Bands = bandsText(a["bands"])
+		out = append(out, d)
+	}
+	return out
+}
+
+// ---- the catalog ----
+
+type catalogPage struct {
+	common
+	Markdown template.HTML
+	Cards    []Card
+}
+
+type notFoundPage struct{ common }
+
+// Catalog renders the root page (index.html beside the catalog JSON at
+// rel), the site's 404.html, and copies the static files.
+func (r *Renderer) Catalog(w Writer, rel string, cat *stac.Catalog, cards []Card) error {
+	title := orID(cat.Title, cat.ID)
+	prel := pageOf(rel)
+	p := catalogPage{common: r.common(prel, path.Base(rel), stac.MediaJSON, title, Context{CatalogTitle: title}), Markdown: r.markdown(cat.Description), Cards: cards}
+	p.Description = plainSummary(cat.Description, 300)
+	p.Crumbs = []Crumb{{Title: title}}
+	var origins []string
+	for _, c := range cards {
+		if c.Thumb != nil {
+			if o := origin(c.Thumb.Src); o != "" {
+				origins = append(origins, o)
+			}
+		}
+	}
+	p.CSP = r.csp(origins)
+	p.JSONLD = r.catalogJSONLD(prel, cat, cards)
+	if err := r.execute(w, "catalog.html", prel, p); err != nil {
+		return err
+	}
+	// 404.html is served at any depth: its links are absolute paths from
+	// the base URL when known, else from the host's root.
+	root := "/"
+	if u, err := url.Parse(r.opts.BaseURL); err == nil && r.opts.BaseURL != "" {
+		root = u.EscapedPath()
+	}
+	nf := notFoundPage{common: common{Title: "Page not found", Root: root, Static: root + StaticDir + "/", CatalogTitle: title, Generator: r.opts.Generator,
+		Crumbs: []Crumb{{title, root + "index.html"}, {Title: "Page not found"}}, CSP: r.csp(nil)}}
+	if err := r.execute(w, "404.html", "404.html", nf); err != nil {
+		return err
+	}
+	return r.Static(w)
+}

@@ -1,0 +1,240 @@
+package render
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/yuin/goldmark"
+	"gitlab.com/eocat/eocat/internal/config"
+)
+
+// StaticDir is the folder of the published site holding the static files
+// (CSS, JavaScript, vendored libraries). Collection ids start with a letter
+// or digit, so it cannot clash with a collection folder.
+const StaticDir = "_static"
+
+// DefaultPageSize is the number of items per page of a collection's list.
+const DefaultPageSize = 100
+
+// Writer receives the rendered files at slash-separated paths relative to
+// the site root (a catalog.Sink, a publish.Output).
+type Writer interface {
+	WriteFile(rel string, data []byte) error
+}
+
+// Options configure a Renderer.
+type Options struct {
+	// Templates holds the page templates (templates.FS, or an Overlay).
+	Templates fs.FS
+	// Site holds the static files published under StaticDir (the "static"
+	// folder of site.FS, or an Overlay).
+	Site fs.FS
+	// BaseURL is the absolute URL the site is published at, when known:
+	// canonical links, JSON-LD and download snippets then use absolute URLs.
+	BaseURL string
+	// Basemap is drawn under footprints; nil draws them on a plain
+	// background.
+	Basemap *config.Basemap
+	// PageSize is the number of items per list page (DefaultPageSize if 0).
+	PageSize int
+	// Generator names the program in the pages' footer and meta tag.
+	Generator string
+}
+
+// requiredTemplates must exist in Options.Templates.
+var requiredTemplates = []string{"layout.html", "partials.html", "catalog.html", "collection.html", "item.html", "404.html"}
+
+// requiredStatic must exist in Options.Site.
+var requiredStatic = []string{"favicon.svg", "eocat.css", "eocat.js", "map.js", "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css"}
+
+// Renderer turns STAC documents into HTML pages. It is safe for concurrent
+// use.
+type Renderer struct {
+	opts          Options
+	pages         map[string]*template.Template // by template file name
+	md            goldmark.Markdown
+	basemapOrigin string
+	digest        string
+}
+
+// New parses the templates and checks that every required template and
+// static file is present, listing all that are missing.
+func New(o Options) (*Renderer, error) {
+	if o.Templates == nil || o.Site == nil {
+		return nil, errors.New("render: templates and site files are required")
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = DefaultPageSize
+	}
+	if o.BaseURL != "" && !strings.HasSuffix(o.BaseURL, "/") {
+		o.BaseURL += "/"
+	}
+	var missing []string
+	for _, name := range requiredTemplates {
+		if _, err := fs.Stat(o.Templates, name); err != nil {
+			missing = append(missing, "template "+name)
+		}
+	}
+	for _, name := range requiredStatic {
+		if _, err := fs.Stat(o.Site, name); err != nil {
+			missing = append(missing, "site file "+name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("render: missing %s", strings.Join(missing, ", "))
+	}
+	r := &Renderer{opts: o, pages: map[string]*template.Template{}, md: newMarkdown()}
+	for _, page := range []string{"catalog.html", "collection.html", "item.html", "404.html"} {
+		t, err := template.New(page).Funcs(funcs).ParseFS(o.Templates, "layout.html", "partials.html", page)
+		if err != nil {
+			return nil, fmt.Errorf("render: %w", err)
+		}
+		if t.Lookup("content") == nil {
+			return nil, fmt.Errorf("render: %s does not define \"content\"", page)
+		}
+		r.pages[page] = t
+	}
+	if o.Basemap != nil {
+		origin, err := tileOrigin(o.Basemap.URL)
+		if err != nil {
+			return nil, err
+		}
+		r.basemapOrigin = origin
+	}
+	d, err := digest(o.Templates, o.Site)
+	if err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	r.digest = d
+	return r, nil
+}
+
+// Digest identifies the templates and static files: a change in either
+// must rebuild every page (it is part of the incremental state).
+func (r *Renderer) Digest() string { return r.digest }
+
+// digest hashes every file's path and bytes of both file systems.
+func digest(fss ...fs.FS) (string, error) {
+	h := sha256.New()
+	for i, fsys := range fss {
+		err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%d\x00%s\x00%d\x00", i, p, len(data))
+			h.Write(data)
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Static writes every site file under StaticDir.
+func (r *Renderer) Static(w Writer) error {
+	return fs.WalkDir(r.opts.Site, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(r.opts.Site, p)
+		if err != nil {
+			return err
+		}
+		return w.WriteFile(StaticDir+"/"+p, data)
+	})
+}
+
+// tileOrigin is the CSP source of a tile URL template: its scheme and
+// host, with a {s} subdomain placeholder as a wildcard.
+func tileOrigin(tmpl string) (string, error) {
+	rest, ok := strings.CutPrefix(tmpl, "https://")
+	host, _, _ := strings.Cut(rest, "/")
+	if !ok || host == "" {
+		return "", fmt.Errorf("render: basemap URL %q must be an https URL template", tmpl)
+	}
+	wild := strings.HasPrefix(host, "{s}.")
+	if wild {
+		host = strings.TrimPrefix(host, "{s}.")
+	}
+	u, err := url.Parse("https://" + host + "/")
+	if err != nil || u.Host != host || u.User != nil || strings.ContainsAny(host, "{}*;' \"") {
+		if strings.Contains(host, "{s}") {
+			return "", fmt.Errorf("render: basemap URL %q: {s} may only be the first label of the host", tmpl)
+		}
+		return "", fmt.Errorf("render: basemap URL %q has an invalid host", tmpl)
+	}
+	if wild {
+		host = "*." + host
+	}
+	return "https://" + host, nil
+}
+
+// csp is the Content-Security-Policy of a page: scripts, styles and
+// everything else from the site itself; images also from the basemap and
+// the given origins (thumbnails hosted elsewhere).
+func (r *Renderer) csp(imgOrigins []string) string {
+	img := []string{"'self'"}
+	if r.basemapOrigin != "" {
+		img = append(img, r.basemapOrigin)
+	}
+	for _, o := range imgOrigins {
+		if !slices.Contains(img, o) {
+			img = append(img, o)
+		}
+	}
+	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src " + strings.Join(img, " ") +
+		"; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'"
+}
+
+// execute renders one page template into w at rel.
+func (r *Renderer) execute(w Writer, page, rel string, data any) error {
+	var buf bytes.Buffer
+	buf.Grow(16 << 10)
+	if err := r.pages[page].ExecuteTemplate(&buf, "layout", data); err != nil {
+		return fmt.Errorf("render %s: %w", rel, err)
+	}
+	return w.WriteFile(rel, buf.Bytes())
+}
+
+// rootPrefix is the relative path from the folder of rel to the site root.
+func rootPrefix(rel string) string {
+	return strings.Repeat("../", strings.Count(rel, "/"))
+}
+
+// pageOf is the page beside a JSON document: index.html in its folder.
+func pageOf(rel string) string {
+	if dir := path.Dir(rel); dir != "." {
+		return dir + "/index.html"
+	}
+	return "index.html"
+}
+
+// absolute is rel (relative to the site root) as an absolute URL when the
+// base URL is known, else "".
+func (r *Renderer) absolute(rel string) string {
+	if r.opts.BaseURL == "" {
+		return ""
+	}
+	return r.opts.BaseURL + strings.TrimSuffix(rel, "index.html")
+}
+
+// funcs are the template helpers; the views carry values already in human
+// form, so there are few.
+var funcs = template.FuncMap{
+	"join": strings.Join,
+}

@@ -1,0 +1,70 @@
+// eocat site scripts. Progressive enhancement only: every page reads fully
+// without them. ES module, no build step, no framework.
+
+/** readJSON parses the JSON data block with the given id, or returns null. */
+function readJSON(id) {
+  const el = document.getElementById(id);
+  if (!el) return null;
+  try {
+    return JSON.parse(el.textContent);
+  } catch {
+    return null;
+  }
+}
+
+const config = readJSON("eocat-config") || {};
+
+// Snippets built from relative hrefs use this site's absolute URL.
+for (const code of document.querySelectorAll("code[data-relative]")) {
+  const rel = code.dataset.relative;
+  const abs = new URL(rel, document.baseURI).href;
+  code.textContent = code.textContent.split(rel).join(abs);
+}
+
+// Copy buttons: shown only where the clipboard can be written.
+const status = document.createElement("p");
+status.className = "status";
+status.setAttribute("role", "status");
+document.body.append(status);
+
+/** copyLabel names what a copy button copies, for screen readers. */
+function copyLabel(target) {
+  const row = target.closest("tr");
+  if (row) return "Copy the link of asset " + row.querySelector(".key")?.textContent;
+  const details = target.closest("details");
+  const label = target.closest(".snippet")?.querySelector(".label")?.textContent;
+  const key = details?.querySelector("summary .key")?.textContent;
+  return "Copy the " + (label || "text") + (key ? " command for asset " + key : "");
+}
+
+if (navigator.clipboard && window.isSecureContext) {
+  for (const btn of document.querySelectorAll("button.copy[data-copy]")) {
+    const target = document.getElementById(btn.dataset.copy);
+    if (!target) continue;
+    btn.setAttribute("aria-label", copyLabel(target));
+    btn.hidden = false;
+    btn.addEventListener("click", async () => {
+      const text = target instanceof HTMLAnchorElement ? target.href : target.textContent;
+      try {
+        await navigator.clipboard.writeText(text);
+        btn.textContent = "Copied";
+        btn.dataset.state = "done";
+        status.textContent = "Copied to the clipboard.";
+        setTimeout(() => {
+          btn.textContent = "Copy";
+          delete btn.dataset.state;
+        }, 2000);
+      } catch (err) {
+        status.textContent = "Could not copy: " + err.message;
+      }
+    });
+  }
+}
+
+// The map replaces the inline SVG footprint when Leaflet has loaded.
+const geo = readJSON("eocat-geo");
+const figure = document.querySelector("figure[data-map]");
+if (geo && figure && window.L) {
+  const { showMap } = await import("./map.js");
+  showMap(figure, geo, config);
+}

@@ -1,0 +1,20 @@
+// Package templates embeds the html/template files of the HTML site that
+// stacgen build renders beside the JSON catalog:
+//
+//   - layout.html defines "layout", the page shell (head with the
+//     Content-Security-Policy, the JSON alternate link and the schema.org
+//     JSON-LD; header, breadcrumbs, footer) that every page executes;
+//   - partials.html defines small shared blocks ("footprint", "pager",
+//     "copy");
+//   - catalog.html, collection.html, item.html and 404.html each define
+//     "content", the body of one kind of page.
+//
+// The data each template receives is documented on internal/render's view
+// types (catalogPage, collectionPage, itemPage, notFoundPage). A data centre
+// restyles its site with `stacgen build --templates DIR`: a file in DIR
+// replaces the embedded one of the same name, the others stay. Templates are
+// html/template: every value is escaped for its context.
+//
+// Neighbours: internal/render parses and executes these; site/ holds the
+// CSS and JavaScript they link.
+package templates
