@@ -158,7 +158,7 @@ AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or web identity
 		CommandNotFound: func(c *cli.Context, cmd string) {
 			fmt.Fprintf(stderr, "stacgen: unknown command %q; see stacgen --help\n", cmd)
 		},
-		Commands: []*cli.Command{buildCommand(), validateCommand(), versionCommand()},
+		Commands: []*cli.Command{buildCommand(), validateCommand(), serveCommand(), versionCommand()},
 	}
 }
 

@@ -1,12 +1,19 @@
 package render_test
 
 import (
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
 	"gitlab.com/eocat/eocat/internal/render"
+	"gitlab.com/eocat/eocat/internal/serve"
 	"gitlab.com/eocat/eocat/internal/stac"
+	"gitlab.com/eocat/eocat/internal/testenv"
 )
 
 // Hostile values as they could come from object keys, sidecars, the
@@ -137,5 +144,60 @@ func TestHostileValuesAreEscapedForTheirContext(t *testing.T) {
 	}
 	if !strings.Contains(coll, "<!-- raw HTML omitted -->") {
 		t.Error("raw HTML in Markdown must be omitted")
+	}
+}
+
+// dirWriter writes rendered files into a folder.
+type dirWriter string
+
+func (d dirWriter) WriteFile(rel string, data []byte) error {
+	p := filepath.Join(string(d), filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, data, 0o644)
+}
+
+// TestHostilePagesRunNoScriptInChromium loads the hostile pages in a real
+// browser, first as published (with their CSP), then with the CSP bypassed
+// so that escaping alone must hold: any payload that became markup would
+// call alert(), which the tab records as a dialog.
+func TestHostilePagesRunNoScriptInChromium(t *testing.T) {
+	browserCtx := testenv.StartChromium(t)
+	dir := t.TempDir()
+	renderHostile(t, newRenderer(t, render.Options{}), dirWriter(dir))
+	h, err := serve.Handler(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, bypass := range []bool{false, true} {
+		tab := testenv.NewTab(t, browserCtx)
+		testenv.Call(t, tab, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: bypass})
+		for _, p := range []string{"index.html", "c/index.html", "c/item/index.html"} {
+			tab.Open(t, srv.URL+"/"+p)
+			// Let the page's own scripts run (copy buttons, map).
+			if err := chromedp.Do(tab.Ctx, chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
+				t.Fatal(err)
+			}
+			title := testenv.Eval[string](t, tab, `document.querySelector("h1").textContent`)
+			if p != "c/item/index.html" && !strings.Contains(title, "</script>") {
+				t.Errorf("%s: the title lost its text: %q", p, title)
+			}
+			for _, prob := range tab.Problems() {
+				// Only hostile hrefs that point nowhere may fail to load
+				// (as images, they would have been blocked, not requested).
+				if !strings.Contains(prob, "Content Security Policy") && !strings.HasPrefix(prob, "HTTP 404") {
+					t.Errorf("%s (bypass CSP %v): %s", p, bypass, prob)
+				}
+				if strings.Contains(prob, "Content Security Policy") {
+					t.Errorf("%s: a hostile value reached a place the CSP had to block: %s", p, prob)
+				}
+			}
+		}
+		if d := tab.Dialogs(); len(d) > 0 {
+			t.Errorf("bypass CSP %v: a hostile value ran as script: %v", bypass, d)
+		}
 	}
 }

@@ -237,4 +237,20 @@ func (r *Renderer) absolute(rel string) string {
 // form, so there are few.
 var funcs = template.FuncMap{
 	"join": strings.Join,
+	// dict builds a map from key, value pairs: several values for one
+	// partial ({{template "pager" dict "Pager" .Pager "Label" "…"}}).
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, errors.New("dict: odd number of arguments")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
 }
