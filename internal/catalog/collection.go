@@ -30,7 +30,7 @@ type aggregate struct {
 	mu         sync.Mutex
 	links      []itemLink
 	rows       []render.Row // with Options.Pages: the collection's item list
-	spans      []span // merged longitude intervals of the item bboxes
+	spans      []span       // merged longitude intervals of the item bboxes
 	south      float64
 	north      float64
 	start, end time.Time

@@ -49,8 +49,8 @@ func hostileDocs() (*stac.Item, *stac.Collection, *stac.Catalog) {
 	md := "# " + hostile[0] + "\n\n" + strings.Join(hostile, "\n\n") +
 		"\n\n[click](javascript:alert(10)) [ok](https://example.org) ![img](javascript:alert(11))\n\n<iframe src=x></iframe>\n\n<a href=\"javascript:alert(12)\">raw</a>"
 	c := &stac.Collection{ID: "c", Title: hostile[3], Description: md, License: hostile[1], Keywords: hostile,
-		Providers: []stac.Provider{{Name: hostile[0], URL: hostile[4], Roles: []string{hostile[2]}, Description: hostile[1]}},
-		Summaries: map[string]any{hostile[0]: []string{hostile[1], hostile[2]}, "gsd": map[string]any{"minimum": 10.0, "maximum": 60.0}},
+		Providers:  []stac.Provider{{Name: hostile[0], URL: hostile[4], Roles: []string{hostile[2]}, Description: hostile[1]}},
+		Summaries:  map[string]any{hostile[0]: []string{hostile[1], hostile[2]}, "gsd": map[string]any{"minimum": 10.0, "maximum": 60.0}},
 		ItemAssets: map[string]map[string]any{hostile[1]: {"title": hostile[0], "type": hostile[2], "roles": []any{hostile[3]}}},
 		Links:      []stac.Link{{Rel: "license", Href: hostile[5], Title: hostile[0]}},
 	}

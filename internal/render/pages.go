@@ -122,9 +122,9 @@ type assetView struct {
 	Size        string
 	SizeExact   string
 	Bands       []string
-	Href        string   // as in the JSON
-	Link        string   // Href when it is safe to follow, else ""
-	Relative    bool     // Href is relative: the scripts make it absolute in the snippets
+	Href        string // as in the JSON
+	Link        string // Href when it is safe to follow, else ""
+	Relative    bool   // Href is relative: the scripts make it absolute in the snippets
 	Snippets    []snippet
 }
 

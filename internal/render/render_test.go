@@ -161,7 +161,6 @@ func firstDiff(a, b string) string {
 	return ""
 }
 
-
 // TestQuickstartPageContent asserts what a reader needs on each page kind,
 // independently of the golden files.
 func TestQuickstartPageContent(t *testing.T) {
