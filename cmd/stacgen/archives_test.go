@@ -2,14 +2,17 @@ package main
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"gitlab.com/eocat/eocat/internal/publish"
 	"gitlab.com/eocat/eocat/internal/testenv"
+	"go.yaml.in/yaml/v3"
 )
 
 // writeConfig writes a configuration file and returns its path.
@@ -205,5 +208,158 @@ collections:
 		if skip && !strings.Contains(stderr, "item rio-tiler__cog_gcps_ovr: image.tif georeferenced by ground control points") {
 			t.Errorf("skip=%v: the GCP sample is not reported:\n%s", skip, stderr)
 		}
+	}
+}
+
+func TestPagesBudgetRefusesASiteTooLargeForGitLabPages(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "public")
+	code, _, stderr := run(t, "build", "-c", quickstartConfig(), "--out", out, "--offline")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	// The count is what the folder holds, as GitLab counts it.
+	entries := 0
+	_ = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if p != out {
+			entries++
+		}
+		return err
+	})
+	if want := fmt.Sprintf("published %d files and folders", entries); !strings.Contains(stderr, want) {
+		t.Fatalf("summary lacks %q:\n%s", want, stderr)
+	}
+	before := readJSON(t, filepath.Join(out, "catalog.json"))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--max-files", fmt.Sprint(entries - 1)}, fmt.Sprintf("%d files and folders (--max-files %d)", entries, entries-1)},
+		{[]string{"--max-bytes", "100kB"}, "(--max-bytes 100.0 kB)"},
+		{[]string{"--max-files", "10", "--max-bytes", "0.1MB"}, " and "},
+	} {
+		args := append([]string{"build", "-c", quickstartConfig(), "--out", out, "--offline"}, c.args...)
+		code, _, stderr := run(t, args...)
+		if code != 1 || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, "nothing was published") || !strings.Contains(stderr, "--pages=false") {
+			t.Errorf("%v: exit %d\n%s", c.args, code, stderr)
+		}
+	}
+	if after := readJSON(t, filepath.Join(out, "catalog.json")); after["id"] != before["id"] || !publish.Intact(out) {
+		t.Error("a refused build changed the published output")
+	}
+	if code, _, stderr := run(t, "build", "-c", quickstartConfig(), "--out", out, "--offline", "--max-bytes", "lots"); code != 1 || !strings.Contains(stderr, `"lots" is not a size`) {
+		t.Errorf("bad --max-bytes: %d %s", code, stderr)
+	}
+	// JSON only: no page, no alternate link.
+	code, _, stderr = run(t, "build", "-c", quickstartConfig(), "--out", out, "--offline", "--pages=false")
+	if code != 0 {
+		t.Fatalf("--pages=false: %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "index.html")); !os.IsNotExist(err) {
+		t.Error("--pages=false wrote index.html")
+	}
+	if data, _ := os.ReadFile(filepath.Join(out, "catalog.json")); strings.Contains(string(data), "text/html") {
+		t.Error("--pages=false still links a page")
+	}
+}
+
+func TestIncrementalRebuildsPagesWhenTemplatesOrSiteChange(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	tpl := filepath.Join(dir, "templates")
+	if err := os.MkdirAll(tpl, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"build", "-c", quickstartConfig(), "--out", out, "--offline", "--incremental", "--templates", tpl}
+	if code, _, stderr := run(t, args...); code != 0 {
+		t.Fatalf("%d\n%s", code, stderr)
+	}
+	if _, _, stderr := run(t, args...); !strings.Contains(stderr, "up to date") {
+		t.Fatalf("nothing changed, yet:\n%s", stderr)
+	}
+	// A data centre changes its 404 page: every page is rendered again.
+	if err := os.WriteFile(filepath.Join(tpl, "404.html"), []byte(`{{define "content"}}<h1>Nothing here, sorry</h1>{{end}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, args...)
+	if code != 0 || strings.Contains(stderr, "up to date") {
+		t.Fatalf("changed template: %d\n%s", code, stderr)
+	}
+	if data, _ := os.ReadFile(filepath.Join(out, "404.html")); !strings.Contains(string(data), "Nothing here, sorry") {
+		t.Error("the new 404 template is not in the output")
+	}
+	// --site overlays too, and a missing folder is an error.
+	site := filepath.Join(dir, "site")
+	if err := os.MkdirAll(site, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(site, "eocat.css"), []byte("body { color: teal }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = run(t, append(args, "--site", site)...)
+	if data, _ := os.ReadFile(filepath.Join(out, "_static", "eocat.css")); code != 0 || string(data) != "body { color: teal }\n" {
+		t.Errorf("--site: %d %q\n%s", code, data, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "_static", "eocat.js")); err != nil {
+		t.Error("--site dropped the embedded files it does not override")
+	}
+	if code, _, stderr := run(t, append(args, "--site", filepath.Join(dir, "nope"))...); code != 1 || !strings.Contains(stderr, "--site") {
+		t.Errorf("missing --site folder: %d\n%s", code, stderr)
+	}
+}
+
+// TestGitLabCIPublishesLikeTheREADMESays checks the pipeline a data centre
+// copies: the pages job's command and the artifact options Pages needs.
+func TestGitLabCIPublishesLikeTheREADMESays(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), ".gitlab-ci.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type job struct {
+		Script        []string          `yaml:"script"`
+		Variables     map[string]string `yaml:"variables"`
+		ResourceGroup string            `yaml:"resource_group"`
+		Rules         []map[string]any  `yaml:"rules"`
+		Artifacts     struct {
+			Paths []string `yaml:"paths"`
+		} `yaml:"artifacts"`
+	}
+	var doc map[string]yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	ci := map[string]job{}
+	for _, name := range []string{"pages", ".catalog-from-s3"} {
+		var j job
+		n := doc[name]
+		if err := n.Decode(&j); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		ci[name] = j
+	}
+	readme, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"pages", ".catalog-from-s3"} {
+		job := ci[name]
+		if job.Variables["ARTIFACT_COMPRESSION_LEVEL"] != "fastest" || job.Variables["FF_USE_FASTZIP"] != "true" {
+			t.Errorf("%s: Pages needs ARTIFACT_COMPRESSION_LEVEL=fastest and FF_USE_FASTZIP=true for Range requests: %v", name, job.Variables)
+		}
+		if job.ResourceGroup == "" || !slices.Equal(job.Artifacts.Paths, []string{"public"}) {
+			t.Errorf("%s: resource_group %q, artifacts %v", name, job.ResourceGroup, job.Artifacts.Paths)
+		}
+		schedule := false
+		for _, r := range job.Rules {
+			if r["if"] == `$CI_PIPELINE_SOURCE == "schedule"` {
+				schedule = true
+			}
+		}
+		if !schedule {
+			t.Errorf("%s does not run on schedules", name)
+		}
+	}
+	cmd := strings.TrimPrefix(ci["pages"].Script[0], "go run ./cmd/")
+	if !strings.Contains(string(readme), cmd) {
+		t.Errorf("the README does not show the pages job's command %q", cmd)
 	}
 }

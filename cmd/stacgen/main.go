@@ -1,8 +1,10 @@
 // Command stacgen turns S3 prefixes or local folders of satellite products
-// into a validated, static STAC 1.1 catalog.
+// into a validated, static STAC 1.1 catalog and the HTML site people browse.
 //
-// Subcommands: build (list, read headers, write the catalog atomically),
-// validate (any static catalog against the official schemas) and version.
+// Subcommands: build (list, read headers, render the pages, write the
+// catalog atomically), serve (preview a build the way GitLab Pages serves
+// it), validate (any static catalog against the official schemas) and
+// version.
 // Every flag can also be set with a STACGEN_* environment variable.
 //
 // Exit codes: 0 success; 1 error (bad configuration, unreachable storage,
