@@ -15,8 +15,9 @@ import (
 	"gitlab.com/eocat/eocat/internal/stac"
 )
 
-// Crumb is one step of the breadcrumbs (the current page has no Href).
-type Crumb struct{ Title, Href string }
+// Link is a titled link: a step of the breadcrumbs (the current page has no
+// Href), a licence, an item's related link.
+type Link struct{ Title, Href string }
 
 // Context is what a page knows of its parents.
 type Context struct {
@@ -38,7 +39,7 @@ type common struct {
 	Runtime      runtimeConfig
 	Geo          any // GeoJSON FeatureCollection for the map, or nil (no map)
 	CatalogTitle string
-	Crumbs       []Crumb
+	Crumbs       []Link
 	Generator    string
 }
 
@@ -99,14 +100,14 @@ type Row struct {
 type itemPage struct {
 	common
 	ID         string
-	Collection Crumb
+	Collection Link
 	When       string
 	Where      string
 	Props      []Prop
 	Thumb      *image
 	Assets     []assetView
 	Footprint  *SVG
-	Links      []Crumb // the item's other links (licence, via, related …) that are safe to follow
+	Links      []Link // the item's other links (licence, via, related …) that are safe to follow
 }
 
 type image struct{ Src, Alt string }
@@ -140,8 +141,8 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 		title = row.Title
 	}
 	p := itemPage{common: r.common(rel, it.ID+".json", stac.MediaGeoJSON, title, ctx), ID: it.ID}
-	p.Collection = Crumb{Title: orID(ctx.CollectionTitle, it.Collection), Href: "../index.html"}
-	p.Crumbs = []Crumb{{ctx.CatalogTitle, p.Root + "index.html"}, p.Collection, {Title: it.ID}}
+	p.Collection = Link{Title: orID(ctx.CollectionTitle, it.Collection), Href: "../index.html"}
+	p.Crumbs = []Link{{ctx.CatalogTitle, p.Root + "index.html"}, p.Collection, {Title: it.ID}}
 	p.Description = fmt.Sprintf("%s: %s", p.Collection.Title, it.ID)
 	p.When = whenText(it.Properties)
 	if p.When != "" {
@@ -176,7 +177,7 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 			continue
 		}
 		if href := safeURL(l.Href); href != "" {
-			p.Links = append(p.Links, Crumb{Title: orID(l.Title, l.Rel+": "+l.Href), Href: href})
+			p.Links = append(p.Links, Link{Title: orID(l.Title, l.Rel+": "+l.Href), Href: href})
 		}
 	}
 	p.CSP = r.csp(imgOrigins)
@@ -368,7 +369,7 @@ type collectionPage struct {
 	First      bool // page 1, with the collection's description
 	ID         string
 	Markdown   template.HTML
-	License    Crumb
+	License    Link
 	Providers  []providerView
 	Keywords   []string
 	Where      string
@@ -458,10 +459,10 @@ func (r *Renderer) Collection(w Writer, rel string, c *stac.Collection, rows []R
 		if n > 1 {
 			p.Title = fmt.Sprintf("%s — items, page %d of %d", title, n, pages)
 		}
-		p.Crumbs = []Crumb{{ctx.CatalogTitle, p.Root + "index.html"}, {Title: title}}
+		p.Crumbs = []Link{{ctx.CatalogTitle, p.Root + "index.html"}, {Title: title}}
 		if n > 1 {
 			p.Crumbs[1].Href = "index.html"
-			p.Crumbs = append(p.Crumbs, Crumb{Title: fmt.Sprintf("Page %d", n)})
+			p.Crumbs = append(p.Crumbs, Link{Title: fmt.Sprintf("Page %d", n)})
 		}
 		lo, hi := (n-1)*size, min(n*size, len(rows))
 		p.Pager = pager{Page: n, Pages: pages, From: lo + 1, To: hi, Total: len(rows)}
@@ -497,10 +498,8 @@ func (r *Renderer) Collection(w Writer, rel string, c *stac.Collection, rows []R
 			p.Geo = featureCollection(feats...)
 		}
 		p.CSP = r.csp(nil)
-		if n == 1 {
+		if n == 1 { // one Dataset per collection, not one per list page
 			p.JSONLD = r.collectionJSONLD(prel, c)
-		} else {
-			p.Canonical = ""
 		}
 		if err := r.execute(w, "collection.html", prel, p); err != nil {
 			return Card{}, err
@@ -529,22 +528,22 @@ func (r *Renderer) Collection(w Writer, rel string, c *stac.Collection, rows []R
 
 // license is the collection's licence with a link: its "license" link
 // when it has one, else the SPDX page of an SPDX identifier.
-func license(c *stac.Collection) Crumb {
+func license(c *stac.Collection) Link {
 	for _, l := range c.Links {
 		if l.Rel == "license" {
 			if href := safeURL(l.Href); href != "" {
-				return Crumb{Title: orID(l.Title, c.License), Href: href}
+				return Link{Title: orID(l.Title, c.License), Href: href}
 			}
 		}
 	}
 	switch strings.ToLower(c.License) {
 	case "", "other", "proprietary", "various":
-		return Crumb{Title: orID(c.License, "not stated")}
+		return Link{Title: orID(c.License, "not stated")}
 	}
 	if spdxID.MatchString(c.License) {
-		return Crumb{Title: c.License, Href: "https://spdx.org/licenses/" + c.License + ".html"}
+		return Link{Title: c.License, Href: "https://spdx.org/licenses/" + c.License + ".html"}
 	}
-	return Crumb{Title: c.License}
+	return Link{Title: c.License}
 }
 
 var spdxID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.+-]*$`)
@@ -648,7 +647,7 @@ func (r *Renderer) Catalog(w Writer, rel string, cat *stac.Catalog, cards []Card
 	prel := pageOf(rel)
 	p := catalogPage{common: r.common(prel, path.Base(rel), stac.MediaJSON, title, Context{CatalogTitle: title}), Markdown: r.markdown(cat.Description), Cards: cards}
 	p.Description = plainSummary(cat.Description, 300)
-	p.Crumbs = []Crumb{{Title: title}}
+	p.Crumbs = []Link{{Title: title}}
 	var origins []string
 	for _, c := range cards {
 		if c.Thumb != nil {
@@ -669,7 +668,7 @@ func (r *Renderer) Catalog(w Writer, rel string, cat *stac.Catalog, cards []Card
 		root = u.EscapedPath()
 	}
 	nf := notFoundPage{common: common{Title: "Page not found", Root: root, Static: root + StaticDir + "/", CatalogTitle: title, Generator: r.opts.Generator,
-		Crumbs: []Crumb{{title, root + "index.html"}, {Title: "Page not found"}}, CSP: r.csp(nil)}}
+		Crumbs: []Link{{title, root + "index.html"}, {Title: "Page not found"}}, CSP: r.csp(nil)}}
 	if err := r.execute(w, "404.html", "404.html", nf); err != nil {
 		return err
 	}
