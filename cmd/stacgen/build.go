@@ -49,6 +49,7 @@ for it with --wait-lock. The lock dies with its process.`,
 			&cli.IntFlag{Name: flagConcurrency, EnvVars: envVar(flagConcurrency), Value: 16, Usage: "items read concurrently (each reads its rasters' headers)"},
 			&cli.BoolFlag{Name: flagSkipInvalid, EnvVars: envVar(flagSkipInvalid), Usage: "publish the other items when some fail (default: fail the build)"},
 			&cli.BoolFlag{Name: flagPages, EnvVars: envVar(flagPages), Value: true, Usage: "render the HTML site beside the JSON (index.html per catalog, collection and item; --pages=false for JSON only)"},
+			&cli.BoolFlag{Name: flagParquet, EnvVars: envVar(flagParquet), Value: true, Usage: "write each collection's items as stac-geoparquet (<collection>/items.parquet, linked as a collection asset): the search of the site and DuckDB, GeoPandas or rustac read it (--parquet=false to skip)"},
 			&cli.StringFlag{Name: flagTemplates, EnvVars: envVar(flagTemplates), Usage: "folder of page templates overriding the embedded ones file by file (a data centre's own look; see templates/)"},
 			&cli.StringFlag{Name: flagSite, EnvVars: envVar(flagSite), Usage: "folder of static files (CSS, JavaScript, images) overriding the embedded ones file by file, published under _static/ (see site/static/)"},
 			&cli.Int64Flag{Name: flagMaxFiles, EnvVars: envVar(flagMaxFiles), Value: 200_000, Usage: "fail when the output would hold more than `N` files and folders (GitLab.com Pages' limit)"},
@@ -85,6 +86,7 @@ func runBuild(c *cli.Context) error {
 	}
 	return build(c.Context, log, cfg, buildOptions{
 		pages:        pages,
+		parquet:      c.Bool(flagParquet),
 		maxFiles:     c.Int64(flagMaxFiles),
 		maxBytes:     maxBytes,
 		out:          c.String(flagOut),
@@ -106,8 +108,9 @@ type buildOptions struct {
 	skipInvalid  bool
 	waitLock     time.Duration
 	pages        *render.Renderer // nil: JSON only
-	maxFiles     int64            // 0: no limit
-	maxBytes     int64            // 0: no limit
+	parquet      bool
+	maxFiles     int64 // 0: no limit
+	maxBytes     int64 // 0: no limit
 	validateOpts validate.Options
 	progress     *progress
 	s3Client     *s3.Client // tests and benchmarks: a preconfigured client
@@ -257,6 +260,7 @@ func build(ctx context.Context, log *slog.Logger, cfg *config.Config, o buildOpt
 		Logger:           log,
 		Progress:         prog,
 		Pages:            o.pages,
+		Parquet:          o.parquet,
 		Check: func(rel string, doc []byte) error {
 			issues, err := v.ValidateWithChecks(rel, doc)
 			if err != nil {

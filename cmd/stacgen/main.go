@@ -86,6 +86,7 @@ const (
 	flagSkipInvalid = "skip-invalid-items"
 	flagWaitLock    = "wait-lock"
 	flagPages       = "pages"
+	flagParquet     = "parquet"
 	flagTemplates   = "templates"
 	flagSite        = "site"
 	flagMaxFiles    = "max-files"

@@ -15,6 +15,7 @@ import (
 
 	"gitlab.com/eocat/eocat/internal/config"
 	"gitlab.com/eocat/eocat/internal/crs"
+	"gitlab.com/eocat/eocat/internal/geoparquet"
 	"gitlab.com/eocat/eocat/internal/geotiff"
 	"gitlab.com/eocat/eocat/internal/render"
 	"gitlab.com/eocat/eocat/internal/source"
@@ -43,11 +44,12 @@ type itemSummary struct {
 }
 
 type itemBuilder struct {
-	b    *builder
-	c    *config.Collection
-	src  source.Source
-	prev map[string]*ObjectMeta
-	cur  map[string]*ObjectMeta
+	b       *builder
+	c       *config.Collection
+	src     source.Source
+	prev    map[string]*ObjectMeta
+	cur     map[string]*ObjectMeta
+	parquet *geoparquet.Writer // with Options.Parquet
 }
 
 var safeID = regexp.MustCompile(`[^A-Za-z0-9._-]`)
@@ -199,8 +201,14 @@ func (ib *itemBuilder) build(ctx context.Context, g *group) (*itemSummary, []str
 	}
 	item.StacExtensions = extensions(item.Properties, item.Assets)
 	rel := itemDir + id + ".json"
-	if err := ib.b.emit(rel, item); err != nil {
+	data, err := ib.b.emit(rel, item)
+	if err != nil {
 		return nil, nil, err
+	}
+	if ib.parquet != nil {
+		if err := ib.parquet.Add(item, data); err != nil {
+			return nil, nil, err
+		}
 	}
 	var row *render.Row
 	if pages := ib.b.opts.Pages; pages != nil {

@@ -337,6 +337,14 @@ func snippets(href, mediaType string) []snippet {
 		name = "asset"
 	}
 	var out []snippet
+	if strings.EqualFold(mediaType, "application/vnd.apache.parquet") && safeURL(href) != "" {
+		q := strings.ReplaceAll(href, "'", "''")
+		return []snippet{
+			{"DuckDB", "INSTALL spatial; LOAD spatial;\nSELECT id, datetime, bbox FROM read_parquet('" + q + "')\nWHERE datetime >= '2024-06-01' ORDER BY datetime DESC LIMIT 20;"},
+			{"Python", "import geopandas\n\nitems = geopandas.read_parquet(" + strconv.Quote(href) + ")\nprint(items[[\"id\", \"datetime\"]].head())"},
+			{"curl", "curl -fL -o " + shellQuote(name) + " " + shellQuote(href)},
+		}
+	}
 	switch u.Scheme {
 	case "s3":
 		key := strings.TrimPrefix(u.Path, "/")
@@ -377,6 +385,7 @@ type collectionPage struct {
 	Footprint  *SVG
 	Summaries  []Prop
 	ItemAssets []assetDef
+	Assets     []assetView // the collection's own assets (its stac-geoparquet file …)
 	Items      []rowView
 	Pager      pager
 }
@@ -447,6 +456,14 @@ func (r *Renderer) Collection(w Writer, rel string, c *stac.Collection, rows []R
 	}
 	base.Summaries = summaries(c.Summaries)
 	base.ItemAssets = itemAssets(c.ItemAssets)
+	keys := make([]string, 0, len(c.Assets))
+	for k := range c.Assets {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		base.Assets = append(base.Assets, r.asset(i, k, c.Assets[k], dir+"/index.html"))
+	}
 
 	size := r.opts.PageSize
 	pages := max(1, (len(rows)+size-1)/size)

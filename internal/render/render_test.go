@@ -106,7 +106,7 @@ func buildQuickstart(t *testing.T, r *render.Renderer) *memSink {
 		srcs[c.ID] = s
 	}
 	sink := &memSink{}
-	if _, err := catalog.Build(context.Background(), cfg, srcs, sink, catalog.Options{Pages: r}); err != nil {
+	if _, err := catalog.Build(context.Background(), cfg, srcs, sink, catalog.Options{Pages: r, Parquet: true}); err != nil {
 		t.Fatal(err)
 	}
 	return sink
@@ -189,6 +189,8 @@ func TestQuickstartPageContent(t *testing.T) {
 			`B04 (red, 0.665 µm, uint16)`,
 			`"@type":"Dataset"`, `"temporalCoverage":"2024-06-15T10:36:29.024Z/2024-07-12T13:02:51.024Z"`,
 			`<link rel="alternate" type="application/json" href="collection.json"`,
+			`<a href="./items.parquet" id="asset-1-href" data-href="./items.parquet">All items (stac-geoparquet)</a> <span class="title">(Parquet)</span>`,
+			`FROM read_parquet(&#39;./items.parquet&#39;)`, `data-relative="./items.parquet"`,
 		}},
 		{"item", item, []string{
 			`<h1>` + s2Item + `</h1>`,

@@ -59,6 +59,7 @@ type refCollection struct {
 	Extent         Extent                    `json:"extent"`
 	Summaries      map[string]any            `json:"summaries,omitempty"`
 	ItemAssets     map[string]map[string]any `json:"item_assets,omitempty"`
+	Assets         map[string]*refAsset      `json:"assets,omitempty"`
 	Links          []refLink                 `json:"links"`
 	Extra          map[string]any            `json:"-"`
 }
@@ -154,8 +155,15 @@ func toRef(doc any) any {
 		}
 		return r
 	case *Collection:
-		return refCollection{d.Type, d.StacVersion, d.StacExtensions, d.ID, d.Title, d.Description, d.Keywords, d.License,
-			d.Providers, d.Extent, d.Summaries, d.ItemAssets, links(d.Links), d.Extra}
+		r := refCollection{d.Type, d.StacVersion, d.StacExtensions, d.ID, d.Title, d.Description, d.Keywords, d.License,
+			d.Providers, d.Extent, d.Summaries, d.ItemAssets, nil, links(d.Links), d.Extra}
+		if d.Assets != nil {
+			r.Assets = map[string]*refAsset{}
+			for k, a := range d.Assets {
+				r.Assets[k] = (*refAsset)(a)
+			}
+		}
+		return r
 	case *Catalog:
 		return refCatalog{d.Type, d.StacVersion, d.StacExtensions, d.ID, d.Title, d.Description, links(d.Links), d.Extra}
 	}
@@ -311,7 +319,8 @@ func randomDoc(r *rand.Rand) any {
 			Providers: [][]Provider{nil, {{Name: pick(r), Description: pick(r), Roles: []string{"producer"}}}}[r.IntN(2)],
 			Extent:    Extent{Spatial: SpatialExtent{BBox: [][]float64{{-180, -90, 180, 90}}}, Temporal: TemporalExtent{Interval: [][]*string{{&start, nil}}}},
 			Summaries: []map[string]any{nil, {}, {pick(r): randomValue(r, 0)}}[r.IntN(3)], ItemAssets: map[string]map[string]any{"B04": {"roles": []string{"data"}, "title": pick(r)}},
-			Links: randomLinks(r), Extra: randomExtra(r, "id", "links")}
+			Assets: []map[string]*Asset{nil, {"items": {Href: "./items.parquet", Type: pick(r), Roles: []string{"collection-mirror"}, Extra: randomExtra(r, "href")}}}[r.IntN(2)],
+			Links:  randomLinks(r), Extra: randomExtra(r, "id", "links")}
 	default:
 		return &Catalog{Type: "Catalog", StacVersion: Version, StacExtensions: []string{}, ID: pick(r), Title: strs[r.IntN(2)],
 			Description: pick(r), Links: randomLinks(r), Extra: randomExtra(r, "type")}

@@ -101,6 +101,7 @@ type Collection struct {
 	Extent         Extent                    `json:"extent"`
 	Summaries      map[string]any            `json:"summaries,omitempty"`
 	ItemAssets     map[string]map[string]any `json:"item_assets,omitempty"`
+	Assets         map[string]*Asset         `json:"assets,omitempty"`
 	Links          []Link                    `json:"links"`
 	Extra          map[string]any            `json:"-"`
 }
