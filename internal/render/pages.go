@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -386,11 +387,82 @@ type collectionPage struct {
 	Summaries  []Prop
 	ItemAssets []assetDef
 	Assets     []assetView // the collection's own assets (its stac-geoparquet file …)
+	Search     *searchView // with a stac-geoparquet asset
 	Items      []rowView
 	Pager      pager
 }
 
 type providerView struct{ Name, Roles, Link, Description string }
+
+// searchView is the search form of a collection page: its fields come from
+// the collection's extent and summaries.
+type searchView struct {
+	Parquet          string // href of the stac-geoparquet file
+	MinDate, MaxDate string // the temporal extent, as yyyy-mm-dd
+	Ranges           []rangeField
+	Enums            []enumField
+}
+
+type rangeField struct{ Key, Label, Unit, Min, Max string }
+
+type enumField struct {
+	Key, Label string
+	Values     []string
+}
+
+// searchFor returns the search form when the collection has a
+// stac-geoparquet asset (role collection-mirror).
+func searchFor(c *stac.Collection) *searchView {
+	var href string
+	for _, a := range c.Assets {
+		if strings.EqualFold(a.Type, "application/vnd.apache.parquet") && slices.Contains(a.Roles, "collection-mirror") && safeURL(a.Href) != "" && origin(a.Href) == "" {
+			href = a.Href
+		}
+	}
+	if href == "" {
+		return nil
+	}
+	v := &searchView{Parquet: href}
+	if iv := c.Extent.Temporal.Interval; len(iv) > 0 && len(iv[0]) == 2 {
+		day := func(p *string) string {
+			if p == nil {
+				return ""
+			}
+			t, err := time.Parse(time.RFC3339Nano, *p)
+			if err != nil {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02")
+		}
+		v.MinDate, v.MaxDate = day(iv[0][0]), day(iv[0][1])
+	}
+	keys := make([]string, 0, len(c.Summaries))
+	for k := range c.Summaries {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		oi, oj := orderOf(keys[i]), orderOf(keys[j])
+		if oi != oj {
+			return oi < oj
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		switch t := c.Summaries[k].(type) {
+		case map[string]any:
+			lo, ok1 := number(t["minimum"])
+			hi, ok2 := number(t["maximum"])
+			if ok1 && ok2 && lo < hi {
+				v.Ranges = append(v.Ranges, rangeField{Key: k, Label: label(k), Unit: fields[k].unit, Min: formatNumber(lo), Max: formatNumber(hi)})
+			}
+		case []string:
+			if len(t) > 1 {
+				v.Enums = append(v.Enums, enumField{Key: k, Label: label(k), Values: t})
+			}
+		}
+	}
+	return v
+}
 
 type assetDef struct {
 	Key, Title, Type, TypeFull, Roles, GSD string
@@ -456,6 +528,7 @@ func (r *Renderer) Collection(w Writer, rel string, c *stac.Collection, rows []R
 	}
 	base.Summaries = summaries(c.Summaries)
 	base.ItemAssets = itemAssets(c.ItemAssets)
+	base.Search = searchFor(c)
 	keys := make([]string, 0, len(c.Assets))
 	for k := range c.Assets {
 		keys = append(keys, k)

@@ -54,7 +54,7 @@ type Options struct {
 var requiredTemplates = []string{"layout.html", "partials.html", "catalog.html", "collection.html", "item.html", "404.html"}
 
 // requiredStatic must exist in Options.Site.
-var requiredStatic = []string{"favicon.svg", "eocat.css", "eocat.js", "map.js", "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css"}
+var requiredStatic = []string{"favicon.svg", "eocat.css", "eocat.js", "map.js", "search.js", "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css"}
 
 // Renderer turns STAC documents into HTML pages. It is safe for concurrent
 // use.

@@ -68,8 +68,9 @@ type Tab struct {
 	mu       sync.Mutex
 	problems []string
 	dialogs  []string
-	bytes    map[string]float64 // URL → bytes transferred (encoded)
-	ids      map[network.RequestID]string
+	bytes    map[string]float64           // URL → bytes transferred (encoded)
+	ids      map[network.RequestID]string // URL of each request
+	methods  map[network.RequestID]string
 }
 
 // NewTab opens a tab in the browser of browserCtx, closed at the end of the
@@ -78,7 +79,7 @@ func NewTab(t testing.TB, browserCtx context.Context) *Tab {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browserCtx)
 	t.Cleanup(cancel)
-	tab := &Tab{Ctx: ctx, bytes: map[string]float64{}, ids: map[network.RequestID]string{}}
+	tab := &Tab{Ctx: ctx, bytes: map[string]float64{}, ids: map[network.RequestID]string{}, methods: map[network.RequestID]string{}}
 	err := chromedp.Listen(ctx, func(ev any) {
 		tab.mu.Lock()
 		defer tab.mu.Unlock()
@@ -104,6 +105,7 @@ func NewTab(t testing.TB, browserCtx context.Context) *Tab {
 			}
 		case *network.EventRequestWillBeSent:
 			tab.ids[e.RequestID] = e.Request.URL
+			tab.methods[e.RequestID] = e.Request.Method
 		case *network.EventResponseReceived:
 			if e.Response.Status >= 400 {
 				tab.problems = append(tab.problems, fmt.Sprintf("HTTP %d %s", int(e.Response.Status), e.Response.URL))
@@ -113,7 +115,10 @@ func NewTab(t testing.TB, browserCtx context.Context) *Tab {
 				tab.bytes[u] += e.EncodedDataLength
 			}
 		case *network.EventLoadingFailed:
-			tab.problems = append(tab.problems, "request failed: "+tab.ids[e.RequestID]+" "+e.ErrorText+" "+string(e.BlockedReason))
+			if e.Canceled && tab.methods[e.RequestID] == "HEAD" {
+				break // a HEAD answer has no body to read: Chromium reports fetch()'s as canceled
+			}
+			tab.problems = append(tab.problems, fmt.Sprintf("request failed: %s %s %s %s", tab.methods[e.RequestID], tab.ids[e.RequestID], e.ErrorText, e.BlockedReason))
 		case *page.EventJavascriptDialogOpening:
 			tab.dialogs = append(tab.dialogs, string(e.Type)+": "+e.Message)
 			go func() { // answer it, or the page stays blocked

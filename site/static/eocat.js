@@ -68,3 +68,10 @@ if (geo && figure && window.L) {
   const { showMap } = await import("./map.js");
   showMap(figure, geo, config);
 }
+
+// The search of a collection page, over its stac-geoparquet file.
+const search = document.getElementById("search");
+if (search?.dataset.parquet) {
+  const { startSearch } = await import("./search.js");
+  await startSearch(search);
+}

@@ -56,5 +56,52 @@ export function showMap(figure, geo, config) {
   const bounds = layer.getBounds();
   if (bounds.isValid()) map.fitBounds(bounds, { padding: [16, 16], maxZoom: 14 });
   else map.setView([0, 0], 1);
+
+  // For the search: the map, a layer of results, and drawing a box.
+  figure.eocatMap = map;
+  let results = null;
+  figure.eocatShow = (features, box) => {
+    results?.remove();
+    const group = L.featureGroup();
+    if (box) {
+      const [w, s, e, n] = box;
+      const parts = w <= e ? [[w, e]] : [[w, 180], [-180, e]];
+      for (const [a, b] of parts) L.rectangle([[s, a], [n, b]], { color: "#888", weight: 1, fill: false, dashArray: "4 4", interactive: false }).addTo(group);
+    }
+    L.geoJSON({ type: "FeatureCollection", features }, {
+      style: { color, weight: 1, fillOpacity: 0.15 },
+      onEachFeature: (f, l) => {
+        l.bindTooltip(textNode(f.properties.id));
+        l.on("click", () => { window.location.href = new URL(f.properties.href, window.location.href).href; });
+      },
+    }).addTo(group);
+    group.addTo(map);
+    const b = group.getBounds();
+    if (b.isValid()) map.fitBounds(b, { padding: [16, 16], maxZoom: 12 });
+    results = group;
+    return group;
+  };
+  figure.eocatDraw = (done) => {
+    div.classList.add("drawing");
+    map.dragging.disable();
+    let start = null, rect = null;
+    const down = (ev) => { start = ev.latlng; };
+    const move = (ev) => {
+      if (!start) return;
+      rect?.remove();
+      rect = L.rectangle(L.latLngBounds(start, ev.latlng), { color, weight: 1, dashArray: "4 4" }).addTo(map);
+    };
+    const up = (ev) => {
+      if (!start) return;
+      const b = L.latLngBounds(start, ev.latlng);
+      map.off("mousedown", down).off("mousemove", move).off("mouseup", up);
+      map.dragging.enable();
+      div.classList.remove("drawing");
+      rect?.remove();
+      const clamp = (v, m) => Math.max(-m, Math.min(m, v));
+      done(clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180), clamp(b.getNorth(), 90));
+    };
+    map.on("mousedown", down).on("mousemove", move).on("mouseup", up);
+  };
   figure.dataset.mapReady = "true";
 }
