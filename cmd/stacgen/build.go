@@ -156,7 +156,7 @@ func newRenderer(c *cli.Context, cfg *config.Config, baseURL string) (*render.Re
 	}
 	return render.New(render.Options{
 		Templates: tfs, Site: sfs, BaseURL: baseURL, Basemap: cfg.Site.Basemap,
-		PageSize: cfg.Site.PageSize, Generator: "stacgen " + version,
+		PageSize: cfg.Site.PageSize, Generator: "stacgen " + version, Signer: cfg.Signer,
 	})
 }
 

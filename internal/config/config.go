@@ -52,11 +52,24 @@ type S3 struct {
 	PublicURL string `yaml:"public_url"`
 }
 
-// Signer describes the signing service advertised in the catalog.
+// Signer describes the signing service advertised in the catalog and, with
+// ClientID, the sign-in of the site's pages.
 type Signer struct {
 	URL    string `yaml:"url"`
 	Issuer string `yaml:"issuer"`
+	// ClientID is the site's public OpenID Connect client at Issuer
+	// (Authorization Code + PKCE); without it the pages offer no sign-in.
+	ClientID string `yaml:"client_id"`
+	// Scopes requested at sign-in (default openid, profile, email,
+	// offline_access: the last gives a refresh token).
+	Scopes []string `yaml:"scopes"`
+	// Token is the token sent to the signer: "id_token" (default; its
+	// audience is the client id) or "access_token".
+	Token string `yaml:"token"`
 }
+
+// DefaultScopes are requested at sign-in when signer.scopes is not set.
+var DefaultScopes = []string{"openid", "profile", "email", "offline_access"}
 
 // Site tunes the HTML pages stacgen renders beside the JSON.
 type Site struct {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"gitlab.com/eocat/eocat/internal/config"
 	"gitlab.com/eocat/eocat/internal/stac"
 )
 
@@ -42,12 +43,24 @@ type common struct {
 	CatalogTitle string
 	Crumbs       []Link
 	Generator    string
+	SignIn       bool // the page offers sign-in (loads oidc-client-ts and auth.js)
 }
 
 // runtimeConfig is the site's runtime configuration, read by the scripts
 // from a JSON data block (never written into the JavaScript).
 type runtimeConfig struct {
-	Basemap *basemap `json:"basemap,omitempty"`
+	Root    string      `json:"root"` // the site root, relative to the page
+	Basemap *basemap    `json:"basemap,omitempty"`
+	Signer  *signerConf `json:"signer,omitempty"`
+}
+
+// signerConf is what the sign-in and signing scripts need.
+type signerConf struct {
+	URL      string   `json:"url"`
+	Issuer   string   `json:"issuer"`
+	ClientID string   `json:"client_id"`
+	Scopes   []string `json:"scopes"`
+	Token    string   `json:"token"`
 }
 
 type basemap struct {
@@ -62,8 +75,21 @@ func (r *Renderer) common(rel, jsonRel, jsonType, title string, ctx Context) com
 		JSONHref: path.Base(jsonRel), JSONType: jsonType, Canonical: r.absolute(rel),
 		CatalogTitle: ctx.CatalogTitle, Generator: r.opts.Generator,
 	}
+	c.Runtime.Root = root
 	if b := r.opts.Basemap; b != nil {
 		c.Runtime.Basemap = &basemap{URL: b.URL, Attribution: b.Attribution}
+	}
+	if r.signIn() {
+		s := r.opts.Signer
+		sc := &signerConf{URL: strings.TrimSuffix(s.URL, "/"), Issuer: s.Issuer, ClientID: s.ClientID, Scopes: s.Scopes, Token: s.Token}
+		if len(sc.Scopes) == 0 {
+			sc.Scopes = config.DefaultScopes
+		}
+		if sc.Token == "" {
+			sc.Token = "id_token"
+		}
+		c.Runtime.Signer = sc
+		c.SignIn = true
 	}
 	return c
 }
@@ -100,6 +126,7 @@ type Row struct {
 
 type itemPage struct {
 	common
+	Signable   bool // some asset can be signed
 	ID         string
 	Collection Link
 	When       string
@@ -128,9 +155,16 @@ type assetView struct {
 	Link        string // Href when it is safe to follow, else ""
 	Relative    bool   // Href is relative: the scripts make it absolute in the snippets
 	Snippets    []snippet
+	Signable    bool // the signer can sign it (auth:refs) and the site offers sign-in
 }
 
-type snippet struct{ Label, Code string }
+// snippet is a ready-to-paste command; Signed is the same command for the
+// signed URL, with SignedPlaceholder where the URL goes (filled in by the
+// scripts after signing).
+type snippet struct{ Label, Code, Signed string }
+
+// SignedPlaceholder stands for a presigned URL in snippet templates.
+const SignedPlaceholder = "https://signed.invalid/"
 
 // Item renders the page of the item whose JSON is at rel (beside it, as
 // index.html) and returns its Row for the collection's list.
@@ -170,7 +204,9 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 	}
 	sort.Strings(keys)
 	for i, k := range keys {
-		p.Assets = append(p.Assets, r.asset(i, k, it.Assets[k], rel))
+		a := r.asset(i, k, it.Assets[k], rel)
+		p.Signable = p.Signable || a.Signable
+		p.Assets = append(p.Assets, a)
 	}
 	for _, l := range it.Links {
 		switch l.Rel {
@@ -285,7 +321,34 @@ func (r *Renderer) asset(i int, key string, a *stac.Asset, pageRel string) asset
 		}
 	}
 	v.Snippets = snippets(href, a.Type)
+	if r.signIn() && signerRef(a) {
+		v.Signable = true
+		u, _ := url.Parse(a.Href)
+		name := "asset"
+		if u != nil {
+			name = strings.TrimLeft(unsafeName.ReplaceAllString(path.Base(u.Path), "_"), "_.")
+		}
+		signed := snippets(SignedPlaceholder+name, a.Type)
+		for i := range v.Snippets {
+			for _, s := range signed {
+				if s.Label == v.Snippets[i].Label || v.Snippets[i].Label == "AWS CLI" && s.Label == "curl" {
+					v.Snippets[i].Signed = s.Code
+				}
+			}
+		}
+	}
 	return v
+}
+
+// signerRef reports whether an asset names the signer in auth:refs.
+func signerRef(a *stac.Asset) bool {
+	switch refs := a.Extra["auth:refs"].(type) {
+	case []string:
+		return slices.Contains(refs, "signer")
+	case []any:
+		return slices.Contains(refs, any("signer"))
+	}
+	return false
 }
 
 // bandsText reads like "B04 (red, 0.665 µm)".
@@ -341,30 +404,30 @@ func snippets(href, mediaType string) []snippet {
 	if strings.EqualFold(mediaType, "application/vnd.apache.parquet") && safeURL(href) != "" {
 		q := strings.ReplaceAll(href, "'", "''")
 		return []snippet{
-			{"DuckDB", "INSTALL spatial; LOAD spatial;\nSELECT id, datetime, bbox FROM read_parquet('" + q + "')\nWHERE datetime >= '2024-06-01' ORDER BY datetime DESC LIMIT 20;"},
-			{"Python", "import geopandas\n\nitems = geopandas.read_parquet(" + strconv.Quote(href) + ")\nprint(items[[\"id\", \"datetime\"]].head())"},
-			{"curl", "curl -fL -o " + shellQuote(name) + " " + shellQuote(href)},
+			{Label: "DuckDB", Code: "INSTALL spatial; LOAD spatial;\nSELECT id, datetime, bbox FROM read_parquet('" + q + "')\nWHERE datetime >= '2024-06-01' ORDER BY datetime DESC LIMIT 20;"},
+			{Label: "Python", Code: "import geopandas\n\nitems = geopandas.read_parquet(" + strconv.Quote(href) + ")\nprint(items[[\"id\", \"datetime\"]].head())"},
+			{Label: "curl", Code: "curl -fL -o " + shellQuote(name) + " " + shellQuote(href)},
 		}
 	}
 	switch u.Scheme {
 	case "s3":
 		key := strings.TrimPrefix(u.Path, "/")
 		if isRaster(mediaType) {
-			out = append(out, snippet{"GDAL", "gdalinfo " + shellQuote("/vsis3/"+u.Host+"/"+key)})
+			out = append(out, snippet{Label: "GDAL", Code: "gdalinfo " + shellQuote("/vsis3/"+u.Host+"/"+key)})
 		}
 		out = append(out,
-			snippet{"AWS CLI", "aws s3 cp " + shellQuote(href) + " " + shellQuote(name)},
-			snippet{"Python", "import boto3\n\nboto3.client(\"s3\").download_file(" + strconv.Quote(u.Host) + ", " + strconv.Quote(key) + ", " + strconv.Quote(name) + ")"})
+			snippet{Label: "AWS CLI", Code: "aws s3 cp " + shellQuote(href) + " " + shellQuote(name)},
+			snippet{Label: "Python", Code: "import boto3\n\nboto3.client(\"s3\").download_file(" + strconv.Quote(u.Host) + ", " + strconv.Quote(key) + ", " + strconv.Quote(name) + ")"})
 	case "http", "https", "":
 		if safeURL(href) == "" {
 			return nil
 		}
 		if isRaster(mediaType) {
-			out = append(out, snippet{"GDAL", "gdalinfo " + shellQuote("/vsicurl/"+href)})
+			out = append(out, snippet{Label: "GDAL", Code: "gdalinfo " + shellQuote("/vsicurl/"+href)})
 		}
 		out = append(out,
-			snippet{"curl", "curl -fL -o " + shellQuote(name) + " " + shellQuote(href)},
-			snippet{"Python", "import requests\n\nr = requests.get(" + strconv.Quote(href) + ", timeout=60)\nr.raise_for_status()\nwith open(" + strconv.Quote(name) + ", \"wb\") as f:\n    f.write(r.content)"})
+			snippet{Label: "curl", Code: "curl -fL -o " + shellQuote(name) + " " + shellQuote(href)},
+			snippet{Label: "Python", Code: "import requests\n\nr = requests.get(" + strconv.Quote(href) + ", timeout=60)\nr.raise_for_status()\nwith open(" + strconv.Quote(name) + ", \"wb\") as f:\n    f.write(r.content)"})
 	}
 	return out
 }
@@ -761,6 +824,17 @@ func (r *Renderer) Catalog(w Writer, rel string, cat *stac.Catalog, cards []Card
 		Crumbs: []Link{{title, root + "index.html"}, {Title: "Page not found"}}, CSP: r.csp(nil)}}
 	if err := r.execute(w, "404.html", "404.html", nf); err != nil {
 		return err
+	}
+	if r.signIn() {
+		// The redirect URI of the sign-in: a real file, since a redirect
+		// URI cannot carry a fragment.
+		cb := notFoundPage{common: r.common("callback.html", "", "", "Signing in", Context{CatalogTitle: title})}
+		cb.JSONHref = ""
+		cb.Crumbs = []Link{{title, "index.html"}, {Title: "Signing in"}}
+		cb.CSP = r.csp(nil)
+		if err := r.execute(w, "callback.html", "callback.html", cb); err != nil {
+			return err
+		}
 	}
 	return r.Static(w)
 }

@@ -48,13 +48,16 @@ type Options struct {
 	PageSize int
 	// Generator names the program in the pages' footer and meta tag.
 	Generator string
+	// Signer, with a ClientID, adds sign-in to every page and signed
+	// download links to item pages (and writes callback.html).
+	Signer *config.Signer
 }
 
 // requiredTemplates must exist in Options.Templates.
-var requiredTemplates = []string{"layout.html", "partials.html", "catalog.html", "collection.html", "item.html", "404.html"}
+var requiredTemplates = []string{"layout.html", "partials.html", "catalog.html", "collection.html", "item.html", "404.html", "callback.html"}
 
 // requiredStatic must exist in Options.Site.
-var requiredStatic = []string{"favicon.svg", "eocat.css", "eocat.js", "map.js", "search.js", "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css"}
+var requiredStatic = []string{"favicon.svg", "eocat.css", "eocat.js", "map.js", "search.js", "auth.js", "callback.js", "vendor/oidc-client-ts/oidc-client-ts.min.js", "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css"}
 
 // Renderer turns STAC documents into HTML pages. It is safe for concurrent
 // use.
@@ -63,8 +66,12 @@ type Renderer struct {
 	pages         map[string]*template.Template // by template file name
 	md            goldmark.Markdown
 	basemapOrigin string
+	connect       []string // origins scripts may fetch from besides the site: the signer and the IdP
 	digest        string
 }
+
+// signIn reports whether pages offer sign-in.
+func (r *Renderer) signIn() bool { return r.opts.Signer != nil && r.opts.Signer.ClientID != "" }
 
 // New parses the templates and checks that every required template and
 // static file is present, listing all that are missing.
@@ -93,7 +100,7 @@ func New(o Options) (*Renderer, error) {
 		return nil, fmt.Errorf("render: missing %s", strings.Join(missing, ", "))
 	}
 	r := &Renderer{opts: o, pages: map[string]*template.Template{}, md: newMarkdown()}
-	for _, page := range []string{"catalog.html", "collection.html", "item.html", "404.html"} {
+	for _, page := range []string{"catalog.html", "collection.html", "item.html", "404.html", "callback.html"} {
 		t, err := template.New(page).Funcs(funcs).ParseFS(o.Templates, "layout.html", "partials.html", page)
 		if err != nil {
 			return nil, fmt.Errorf("render: %w", err)
@@ -109,6 +116,15 @@ func New(o Options) (*Renderer, error) {
 			return nil, err
 		}
 		r.basemapOrigin = origin
+	}
+	if r.signIn() {
+		for _, u := range []string{o.Signer.URL, o.Signer.Issuer} {
+			if org := origin(u); org != "" && !slices.Contains(r.connect, org) {
+				r.connect = append(r.connect, org)
+			} else if org == "" {
+				return nil, fmt.Errorf("render: signer URL %q is not an absolute http(s) URL", u)
+			}
+		}
 	}
 	d, err := digest(o.Templates, o.Site)
 	if err != nil {
@@ -198,7 +214,7 @@ func (r *Renderer) csp(imgOrigins []string) string {
 		}
 	}
 	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src " + strings.Join(img, " ") +
-		"; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'"
+		"; connect-src " + strings.Join(append([]string{"'self'"}, r.connect...), " ") + "; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'"
 }
 
 // execute renders one page template into w at rel.

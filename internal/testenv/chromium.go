@@ -74,10 +74,15 @@ type Tab struct {
 }
 
 // NewTab opens a tab in the browser of browserCtx, closed at the end of the
-// test.
-func NewTab(t testing.TB, browserCtx context.Context) *Tab {
+// test. With private, the tab gets its own browser context: no cookie or
+// storage shared with other tabs, as a different person's browser.
+func NewTab(t testing.TB, browserCtx context.Context, private ...bool) *Tab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(browserCtx)
+	var opts []chromedp.ContextOption
+	if len(private) > 0 && private[0] {
+		opts = append(opts, chromedp.WithNewBrowserContext())
+	}
+	ctx, cancel := chromedp.NewContext(browserCtx, opts...)
 	t.Cleanup(cancel)
 	tab := &Tab{Ctx: ctx, bytes: map[string]float64{}, ids: map[network.RequestID]string{}, methods: map[network.RequestID]string{}}
 	err := chromedp.Listen(ctx, func(ev any) {

@@ -67,6 +67,12 @@ const DexConnectorSelf = "self"
 type DexOptions struct {
 	// IDTokenExpiry is expiry.idTokens (default 10 min).
 	IDTokenExpiry time.Duration
+	// PublicClients are extra public clients (id → redirect URIs): a static
+	// site signing in with Authorization Code + PKCE, as browsers do.
+	PublicClients map[string][]string
+	// AllowedOrigins is web.allowedOrigins: the browser origins Dex answers
+	// with CORS (discovery, keys, token endpoint).
+	AllowedOrigins []string
 	// KeysRotationPeriod is signer.config.keysRotationPeriod (default 6 h).
 	// Dex checks whether it is due only every 30 s; the demoted key stays in
 	// the JWKS for IDTokenExpiry.
@@ -164,10 +170,17 @@ func writeDexConfig(path, addr, issuer string, opts DexOptions) error {
 		}
 		clients = append(clients, c)
 	}
+	for id, uris := range opts.PublicClients {
+		clients = append(clients, map[string]any{"id": id, "name": id, "public": true, "redirectURIs": uris})
+	}
+	web := map[string]any{"http": addr}
+	if len(opts.AllowedOrigins) > 0 {
+		web["allowedOrigins"] = opts.AllowedOrigins
+	}
 	cfg := map[string]any{
 		"issuer":  issuer,
 		"storage": map[string]any{"type": "memory"},
-		"web":     map[string]any{"http": addr},
+		"web":     web,
 		"logger":  map[string]any{"level": "info", "format": "text"},
 		"oauth2": map[string]any{"passwordConnector": "local", "skipApprovalScreen": true,
 			"grantTypes": []string{"password", "refresh_token", "authorization_code", "urn:ietf:params:oauth:grant-type:token-exchange"}},

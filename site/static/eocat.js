@@ -75,3 +75,15 @@ if (search?.dataset.parquet) {
   const { startSearch } = await import("./search.js");
   await startSearch(search);
 }
+
+// Sign-in and signed links, when the catalog names a signer and a client.
+if (config.signer && window.oidc) {
+  const callback = document.querySelector("[data-callback-status]");
+  if (callback) {
+    const { completeSignIn } = await import("./callback.js");
+    await completeSignIn(config, callback);
+  } else {
+    const { startAuth } = await import("./auth.js");
+    await startAuth(config);
+  }
+}
