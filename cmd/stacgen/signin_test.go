@@ -216,6 +216,39 @@ collections:
 		}
 		noProblems(t, tab, "alice")
 
+		// From the search results: the signed URLs of the selected items.
+		tab.Open(t, base+"sentinel-2-l2a/index.html?q=S2")
+		waitFor(t, tab, "the search results", `document.querySelector("#search").dataset.results === "3"`)
+		if err := chromedp.Do(tab.Ctx, chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("#search .sign-selected button")].find(b => b.textContent === "Select all shown").click()`),
+			chromedp.Click(chromedp.CSS("[data-sign-selected]"))); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, tab, "the signed list", `/^18 signed URLs for 3 items/.test(document.querySelector("[data-sign-selected-status]").textContent)`)
+		list := strings.Fields(testenv.Eval[string](t, tab, `document.querySelector("[data-signed-urls]").value`))
+		if len(list) != 18 {
+			t.Fatalf("%d signed URLs in the list, want 18", len(list))
+		}
+		for _, u := range []string{list[0], list[len(list)-1]} {
+			resp, err := http.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			p, _ := url.Parse(u)
+			item, file := path.Base(path.Dir(p.Path)), path.Base(p.Path)
+			want, _ := os.ReadFile(filepath.Join(data, item, file))
+			if resp.StatusCode != 200 || len(want) == 0 || !bytes.Equal(body, want) {
+				t.Errorf("%s: GET %d, %d bytes, want %s/%s", u, resp.StatusCode, len(body), item, file)
+			}
+		}
+		if dl := testenv.Eval[string](t, tab, `document.querySelector(".sign-selected a[download]").href`); !strings.HasPrefix(dl, "blob:") {
+			t.Errorf("download link %q", dl)
+		}
+		noProblems(t, tab, "sign selected")
+		tab.Open(t, itemPage)
+		waitFor(t, tab, "the signed-in item page", `document.documentElement.dataset.signedIn === "true"`)
+
 		// Sign out: the token leaves the storage and the buttons ask to sign in.
 		if err := chromedp.Do(tab.Ctx, chromedp.Click(chromedp.CSS("[data-sign-out]"))); err != nil {
 			t.Fatal(err)

@@ -32,7 +32,7 @@ class SignError extends Error {
 }
 
 /** signHrefs asks the signer for presigned URLs of hrefs, in one request. */
-async function signHrefs(config, user, hrefs) {
+export async function signHrefs(config, user, hrefs) {
   const s = config.signer;
   const token = s.token === "access_token" ? user.access_token : user.id_token;
   let res;
@@ -64,6 +64,24 @@ async function signHrefs(config, user, hrefs) {
     }
   }
   throw new SignError("The signing service refused: " + (body.detail || res.status), res.status);
+}
+
+/**
+ * signForCurrentUser signs hrefs for whoever is signed in on this tab, in
+ * batches the signer accepts; it throws a SignError asking to sign in when
+ * nobody is.
+ */
+export async function signForCurrentUser(config, hrefs, batch = 500) {
+  const user = await userManager(config).getUser();
+  if (!user || user.expired) throw new SignError("Sign in first (button at the top of the page).", 401);
+  const out = {};
+  let expiry = null;
+  for (let i = 0; i < hrefs.length; i += batch) {
+    const res = await signHrefs(config, user, hrefs.slice(i, i + batch));
+    Object.assign(out, res.hrefs);
+    if (!expiry || res.expiry < expiry) expiry = res.expiry;
+  }
+  return { hrefs: out, expiry };
 }
 
 function formatExpiry(iso) {

@@ -73,7 +73,7 @@ if (geo && figure && window.L) {
 const search = document.getElementById("search");
 if (search?.dataset.parquet) {
   const { startSearch } = await import("./search.js");
-  await startSearch(search);
+  await startSearch(search, config);
 }
 
 // Sign-in and signed links, when the catalog names a signer and a client.

@@ -139,10 +139,32 @@ export async function search(file, metadata, q, extraColumns = []) {
       continue;
     }
     const rows = await parquetReadObjects({ file, metadata, columns: wanted, rowStart, rowEnd: rowStart + n });
-    for (const row of rows) if (matches(row, q)) out.push(row);
+    rows.forEach((row, i) => {
+      if (!matches(row, q)) return;
+      Object.defineProperty(row, "row", { value: rowStart + i }); // where to read more of it
+      out.push(row);
+    });
   }
   out.sort((a, b) => (time(b.datetime) ?? -Infinity) - (time(a.datetime) ?? -Infinity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { rows: out, groups, skipped };
+}
+
+/**
+ * signableHrefs reads the assets of the given rows and returns the hrefs the
+ * signer serves (auth:refs names it), or every href when the file does not
+ * say.
+ */
+export async function signableHrefs(file, metadata, rows) {
+  const hrefs = [];
+  for (const r of rows) {
+    const [row] = await parquetReadObjects({ file, metadata, columns: ["assets"], rowStart: r, rowEnd: r + 1 });
+    for (const asset of Object.values(row?.assets || {})) {
+      if (!asset?.href) continue;
+      const refs = asset["auth:refs"];
+      if (!refs || refs.includes("signer")) hrefs.push(asset.href);
+    }
+  }
+  return hrefs;
 }
 
 /** open reads the file's footer (one or two range requests). */
@@ -167,7 +189,7 @@ function formatTime(v) {
 }
 
 /** The search form of a collection page, wired to the URL and the map. */
-export async function startSearch(section) {
+export async function startSearch(section, config = {}) {
   const form = section.querySelector("form");
   const status = section.querySelector("[role=status]");
   const results = section.querySelector(".results");
@@ -193,8 +215,10 @@ export async function startSearch(section) {
       ? "No item matches this search."
       : `${rows.length} item${rows.length === 1 ? "" : "s"} match${rows.length === 1 ? "es" : ""}, newest first (${found.groups - found.skipped} of ${found.groups} row groups read).`;
     if (rows.length === 0) return;
-    const table = el("table", { class: "list results-table" },
-      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Item"), el("th", { scope: "col" }, "Date and time"), el("th", { scope: "col" }, "Cloud cover"))));
+    const signing = Boolean(config.signer);
+    const head = el("tr", {}, el("th", { scope: "col" }, "Item"), el("th", { scope: "col" }, "Date and time"), el("th", { scope: "col" }, "Cloud cover"));
+    if (signing) head.prepend(el("th", { scope: "col" }, el("span", { class: "status" }, "Select")));
+    const table = el("table", { class: "list results-table" }, el("thead", {}, head));
     const body = el("tbody");
     table.append(body);
     const wrap = el("div", { class: "scroll", role: "region", "aria-label": "Search results", tabindex: "0" }, table);
@@ -205,7 +229,9 @@ export async function startSearch(section) {
       for (const row of rows.slice(shown, shown + PAGE)) {
         const a = el("a", { href: encodeURIComponent(row.id) + "/index.html" }, row.id);
         const cc = row["eo:cloud_cover"];
-        body.append(el("tr", {}, el("th", { scope: "row" }, a), el("td", {}, formatTime(row.datetime)), el("td", {}, cc == null ? "" : `${Math.round(cc * 10) / 10} %`)));
+        const tr = el("tr", {}, el("th", { scope: "row" }, a), el("td", {}, formatTime(row.datetime)), el("td", {}, cc == null ? "" : `${Math.round(cc * 10) / 10} %`));
+        if (signing) tr.prepend(el("td", {}, el("input", { type: "checkbox", "data-row": String(row.row), "aria-label": "Select " + row.id })));
+        body.append(tr);
       }
       shown = Math.min(rows.length, shown + PAGE);
       more.hidden = shown >= rows.length;
@@ -214,6 +240,7 @@ export async function startSearch(section) {
     more.addEventListener("click", addPage);
     results.append(more);
     addPage();
+    if (signing) results.append(signPanel());
     const map = figure?.eocatMap;
     if (map && window.L) {
       resultLayer?.remove();
@@ -224,6 +251,42 @@ export async function startSearch(section) {
       }));
       resultLayer = figure.eocatShow(feats, q.bbox);
     }
+  };
+
+  // "Sign selected": presigned URLs of the selected items' assets, as a list
+  // to copy or to download as a text file (wget -i, aria2c -i).
+  const signPanel = () => {
+    const panel = el("div", { class: "sign-selected" });
+    const selectAll = el("button", { type: "button" }, "Select all shown");
+    const go = el("button", { type: "button", "data-sign-selected": "" }, "Sign selected");
+    const note = el("p", { role: "status", "data-sign-selected-status": "" });
+    const list = el("textarea", { readonly: "", rows: "6", hidden: "", "aria-label": "Signed URLs, one per line", "data-signed-urls": "" });
+    const copy = el("button", { type: "button", hidden: "" }, "Copy the list");
+    const save = el("a", { hidden: "", download: "signed-urls.txt" }, "Download as a text file");
+    selectAll.addEventListener("click", () => results.querySelectorAll("input[data-row]").forEach((c) => { c.checked = true; }));
+    go.addEventListener("click", async () => {
+      const rows = [...results.querySelectorAll("input[data-row]:checked")].map((c) => Number(c.dataset.row));
+      if (rows.length === 0) {
+        note.textContent = "Select items first.";
+        return;
+      }
+      note.textContent = "Signing…";
+      try {
+        const hrefs = await signableHrefs(opened.file, opened.metadata, rows);
+        const { signForCurrentUser } = await import("./auth.js");
+        const res = await signForCurrentUser(config, hrefs);
+        const urls = hrefs.map((h) => res.hrefs[h]).filter(Boolean);
+        list.value = urls.join("\n") + "\n";
+        list.hidden = copy.hidden = save.hidden = false;
+        save.href = URL.createObjectURL(new Blob([list.value], { type: "text/plain" }));
+        note.textContent = `${urls.length} signed URL${urls.length === 1 ? "" : "s"} for ${rows.length} item${rows.length === 1 ? "" : "s"}, valid until ${res.expiry}.`;
+      } catch (err) {
+        note.textContent = err.message;
+      }
+    });
+    copy.addEventListener("click", () => navigator.clipboard?.writeText(list.value));
+    panel.append(selectAll, " ", go, note, list, copy, " ", save);
+    return panel;
   };
 
   const run = async (params) => {
