@@ -207,9 +207,17 @@ collections:
 			}
 		}
 		// The snippets now use the signed URL.
-		gdal := testenv.Eval[string](t, tab, `document.getElementById("asset-1-s0").textContent`)
-		if first := links[0]; !strings.HasPrefix(gdal, "gdalinfo '/vsicurl/"+first.Href+"'") {
-			t.Errorf("GDAL snippet after signing: %q", gdal)
+		gdal := strings.Split(testenv.Eval[string](t, tab, `document.getElementById("use-0").textContent`), "\n")
+		if len(gdal) != len(links) {
+			t.Errorf("GDAL snippet after signing: %d lines for %d links", len(gdal), len(links))
+		}
+		for i, l := range links {
+			if i < len(gdal) && gdal[i] != "gdalinfo '/vsicurl/"+l.Href+"'" {
+				t.Errorf("GDAL snippet line %d after signing: %q, want the signed URL of %s", i, gdal[i], l.ID)
+			}
+		}
+		if dl := testenv.Eval[string](t, tab, `document.getElementById("use-1").textContent`); strings.Contains(dl, "aws s3") || strings.Count(dl, "X-Amz-Signature=") != len(links) {
+			t.Errorf("download snippet after signing: %q", dl)
 		}
 		if exp := testenv.Eval[string](t, tab, `document.querySelector('[data-signed-status="asset-1"]').textContent`); !strings.HasPrefix(exp, "expires ") {
 			t.Errorf("expiry shown: %q", exp)

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"math"
@@ -126,7 +127,8 @@ type Row struct {
 
 type itemPage struct {
 	common
-	Signable   bool // some asset can be signed
+	Snippets   []snippet // commands for all the assets at once
+	Signable   bool      // some asset can be signed
 	ID         string
 	Collection Link
 	When       string
@@ -153,15 +155,20 @@ type assetView struct {
 	Bands       []string
 	Href        string // as in the JSON
 	Link        string // Href when it is safe to follow, else ""
-	Relative    bool   // Href is relative: the scripts make it absolute in the snippets
+	Resolved    string // Href for the snippets: absolute when the base URL is known
+	Relative    bool   // Resolved is relative: the scripts make it absolute in the snippets
 	Snippets    []snippet
 	Signable    bool // the signer can sign it (auth:refs) and the site offers sign-in
 }
 
-// snippet is a ready-to-paste command; Signed is the same command for the
-// signed URL, with SignedPlaceholder where the URL goes (filled in by the
-// scripts after signing).
-type snippet struct{ Label, Code, Signed string }
+// snippet is a ready-to-paste command. Signed is the same command for
+// signed URLs, with SignedPlaceholder + "<asset anchor>/<file name>" where
+// each URL goes (filled in by the scripts after signing); Relative lists the
+// relative hrefs in Code, which the scripts make absolute.
+type snippet struct {
+	Label, Code, Signed string
+	Relative            string // JSON array, or ""
+}
 
 // SignedPlaceholder stands for a presigned URL in snippet templates.
 const SignedPlaceholder = "https://signed.invalid/"
@@ -208,6 +215,7 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 		p.Signable = p.Signable || a.Signable
 		p.Assets = append(p.Assets, a)
 	}
+	p.Snippets = itemSnippets(p.Assets)
 	for _, l := range it.Links {
 		switch l.Rel {
 		case "root", "parent", "collection", "self", "alternate":
@@ -306,37 +314,20 @@ func (r *Renderer) asset(i int, key string, a *stac.Asset, pageRel string) asset
 	v := assetView{
 		Anchor: "asset-" + strconv.Itoa(i+1), Key: key, Title: a.Title, Description: a.Description,
 		Roles: strings.Join(a.Roles, ", "), Type: mediaName(a.Type), TypeFull: a.Type,
-		Href: a.Href, Link: safeURL(a.Href),
+		Href: a.Href, Link: safeURL(a.Href), Resolved: a.Href,
 	}
 	if f, ok := number(a.Extra["file:size"]); ok && f >= 0 {
 		v.Size, v.SizeExact = humanSize(f), strconv.FormatFloat(f, 'f', 0, 64)+" bytes"
 	}
 	v.Bands = bandsText(a.Extra["bands"])
-	href := a.Href
 	if v.Link != "" && origin(v.Link) == "" {
 		v.Relative = true
 		if r.opts.BaseURL != "" {
-			href = r.link(pageRel, a.Href)
+			v.Resolved = r.link(pageRel, a.Href)
 			v.Relative = false
 		}
 	}
-	v.Snippets = snippets(href, a.Type)
-	if r.signIn() && signerRef(a) {
-		v.Signable = true
-		u, _ := url.Parse(a.Href)
-		name := "asset"
-		if u != nil {
-			name = strings.TrimLeft(unsafeName.ReplaceAllString(path.Base(u.Path), "_"), "_.")
-		}
-		signed := snippets(SignedPlaceholder+name, a.Type)
-		for i := range v.Snippets {
-			for _, s := range signed {
-				if s.Label == v.Snippets[i].Label || v.Snippets[i].Label == "AWS CLI" && s.Label == "curl" {
-					v.Snippets[i].Signed = s.Code
-				}
-			}
-		}
-	}
+	v.Signable = r.signIn() && signerRef(a)
 	return v
 }
 
@@ -390,44 +381,133 @@ func bandsText(v any) []string {
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// snippets are ready-to-paste commands that open or download an asset.
+// fileName is the last path segment of an href, safe in a shell or a
+// Python string.
+func fileName(u *url.URL) string {
+	name := strings.TrimLeft(unsafeName.ReplaceAllString(path.Base(u.Path), "_"), "_.")
+	if name == "" {
+		return "asset"
+	}
+	return name
+}
+
+// snippets are the ready-to-paste commands of one collection-level asset
+// (its stac-geoparquet file: DuckDB, GeoPandas, curl).
 func snippets(href, mediaType string) []snippet {
 	u, err := url.Parse(href)
-	if err != nil {
+	if err != nil || safeURL(href) == "" {
 		return nil
 	}
-	name := unsafeName.ReplaceAllString(path.Base(u.Path), "_")
-	if name == "" || name == "." || name == "_" || name == "/" {
-		name = "asset"
-	}
-	var out []snippet
-	if strings.EqualFold(mediaType, "application/vnd.apache.parquet") && safeURL(href) != "" {
+	rel := relativeList(href)
+	if strings.EqualFold(mediaType, "application/vnd.apache.parquet") {
 		q := strings.ReplaceAll(href, "'", "''")
 		return []snippet{
-			{Label: "DuckDB", Code: "INSTALL spatial; LOAD spatial;\nSELECT id, datetime, bbox FROM read_parquet('" + q + "')\nWHERE datetime >= '2024-06-01' ORDER BY datetime DESC LIMIT 20;"},
-			{Label: "Python", Code: "import geopandas\n\nitems = geopandas.read_parquet(" + strconv.Quote(href) + ")\nprint(items[[\"id\", \"datetime\"]].head())"},
-			{Label: "curl", Code: "curl -fL -o " + shellQuote(name) + " " + shellQuote(href)},
+			{Label: "DuckDB", Relative: rel, Code: "INSTALL spatial; LOAD spatial;\nSELECT id, datetime, bbox FROM read_parquet('" + q + "')\nWHERE datetime >= '2024-06-01' ORDER BY datetime DESC LIMIT 20;"},
+			{Label: "Python", Relative: rel, Code: "import geopandas\n\nitems = geopandas.read_parquet(" + strconv.Quote(href) + ")\nprint(items[[\"id\", \"datetime\"]].head())"},
+			{Label: "curl", Relative: rel, Code: "curl -fL -o " + shellQuote(fileName(u)) + " " + shellQuote(href)},
 		}
 	}
-	switch u.Scheme {
-	case "s3":
-		key := strings.TrimPrefix(u.Path, "/")
-		if isRaster(mediaType) {
-			out = append(out, snippet{Label: "GDAL", Code: "gdalinfo " + shellQuote("/vsis3/"+u.Host+"/"+key)})
+	return []snippet{{Label: "curl", Relative: rel, Code: "curl -fL -o " + shellQuote(fileName(u)) + " " + shellQuote(href)}}
+}
+
+// relativeList is the JSON list of the relative hrefs among hrefs.
+func relativeList(hrefs ...string) string {
+	var rel []string
+	for _, h := range hrefs {
+		if safeURL(h) != "" && origin(h) == "" {
+			rel = append(rel, h)
 		}
-		out = append(out,
-			snippet{Label: "AWS CLI", Code: "aws s3 cp " + shellQuote(href) + " " + shellQuote(name)},
-			snippet{Label: "Python", Code: "import boto3\n\nboto3.client(\"s3\").download_file(" + strconv.Quote(u.Host) + ", " + strconv.Quote(key) + ", " + strconv.Quote(name) + ")"})
-	case "http", "https", "":
-		if safeURL(href) == "" {
-			return nil
+	}
+	if len(rel) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(rel)
+	return string(b)
+}
+
+// itemSnippets are the commands that open or download every asset of an
+// item at once: GDAL for the rasters, curl (or the AWS CLI for s3://
+// hrefs), and a Python loop. With signable assets, Signed holds the same
+// commands for their presigned URLs.
+func itemSnippets(assets []assetView) []snippet {
+	build := func(href func(a assetView) string) (out []snippet, relative []string) {
+		var gdal, dl, py, boto []string
+		for _, a := range assets {
+			h := href(a)
+			u, err := url.Parse(h)
+			if err != nil {
+				continue
+			}
+			name := fileName(u)
+			switch {
+			case u.Scheme == "s3" && u.Host != "":
+				key := strings.TrimPrefix(u.Path, "/")
+				if isRaster(a.TypeFull) {
+					gdal = append(gdal, "gdalinfo "+shellQuote("/vsis3/"+u.Host+"/"+key))
+				}
+				dl = append(dl, "aws s3 cp "+shellQuote(h)+" "+shellQuote(name))
+				boto = append(boto, "    ("+strconv.Quote(u.Host)+", "+strconv.Quote(key)+", "+strconv.Quote(name)+"),")
+			case safeURL(h) != "":
+				if origin(h) == "" {
+					relative = append(relative, h)
+				}
+				if isRaster(a.TypeFull) {
+					gdal = append(gdal, "gdalinfo "+shellQuote("/vsicurl/"+h))
+				}
+				dl = append(dl, "curl -fL -o "+shellQuote(name)+" "+shellQuote(h))
+				py = append(py, "    ("+strconv.Quote(name)+", "+strconv.Quote(h)+"),")
+			}
 		}
-		if isRaster(mediaType) {
-			out = append(out, snippet{Label: "GDAL", Code: "gdalinfo " + shellQuote("/vsicurl/"+href)})
+		if len(gdal) > 0 {
+			out = append(out, snippet{Label: "GDAL: read a raster", Code: strings.Join(gdal, "\n")})
 		}
-		out = append(out,
-			snippet{Label: "curl", Code: "curl -fL -o " + shellQuote(name) + " " + shellQuote(href)},
-			snippet{Label: "Python", Code: "import requests\n\nr = requests.get(" + strconv.Quote(href) + ", timeout=60)\nr.raise_for_status()\nwith open(" + strconv.Quote(name) + ", \"wb\") as f:\n    f.write(r.content)"})
+		if len(dl) > 0 {
+			out = append(out, snippet{Label: "Download every asset", Code: strings.Join(dl, "\n")})
+		}
+		if len(py) > 0 {
+			out = append(out, snippet{Label: "Python", Code: "import requests\n\nfor name, url in [\n" + strings.Join(py, "\n") +
+				"\n]:\n    r = requests.get(url, timeout=60)\n    r.raise_for_status()\n    with open(name, \"wb\") as f:\n        f.write(r.content)"})
+		}
+		if len(boto) > 0 {
+			out = append(out, snippet{Label: "Python (boto3)", Code: "import boto3\n\ns3 = boto3.client(\"s3\")\nfor bucket, key, name in [\n" + strings.Join(boto, "\n") +
+				"\n]:\n    s3.download_file(bucket, key, name)"})
+		}
+		return out, relative
+	}
+	out, relative := build(func(a assetView) string { return a.Resolved })
+	rel := relativeList(relative...)
+	for i := range out {
+		out[i].Relative = rel
+	}
+	signable := false
+	for _, a := range assets {
+		signable = signable || a.Signable
+	}
+	if !signable {
+		return out
+	}
+	signed, _ := build(func(a assetView) string {
+		if !a.Signable {
+			return a.Resolved
+		}
+		u, err := url.Parse(a.Href)
+		if err != nil {
+			return a.Resolved
+		}
+		return SignedPlaceholder + a.Anchor + "/" + fileName(u)
+	})
+	// The signed commands replace the unsigned ones label by label (the
+	// AWS CLI and boto3 ones become curl and requests).
+	for i := range out {
+		want := out[i].Label
+		if want == "Python (boto3)" {
+			want = "Python"
+		}
+		for _, s := range signed {
+			if s.Label == want {
+				out[i].Signed = s.Code
+			}
+		}
 	}
 	return out
 }
@@ -598,7 +678,9 @@ func (r *Renderer) Collection(w Writer, rel string, c *stac.Collection, rows []R
 	}
 	sort.Strings(keys)
 	for i, k := range keys {
-		base.Assets = append(base.Assets, r.asset(i, k, c.Assets[k], dir+"/index.html"))
+		a := r.asset(i, k, c.Assets[k], dir+"/index.html")
+		a.Snippets = snippets(a.Resolved, a.TypeFull)
+		base.Assets = append(base.Assets, a)
 	}
 
 	size := r.opts.PageSize

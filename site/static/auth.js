@@ -137,6 +137,7 @@ export async function startAuth(config) {
     if (status) status.textContent = "Your sign-in could not be renewed: sign in again.";
   });
 
+  const signedURLs = {}; // asset anchor → presigned URL
   /** sign signs the assets of the given rows and updates their links. */
   const sign = async (anchors) => {
     const user = await current();
@@ -164,9 +165,12 @@ export async function startAuth(config) {
         link.textContent = "Download (signed)";
         link.dataset.signed = "true";
         note(r.anchor, "expires " + expiry);
-        for (const code of document.querySelectorAll(`#${r.anchor}-use code[data-signed]`)) {
-          code.textContent = code.dataset.signed.replace(/https:\/\/signed\.invalid\/[^'"\s]*/g, () => signed);
-        }
+        signedURLs[r.anchor] = signed;
+      }
+      // The snippets switch to the signed URLs (unsigned assets keep their href).
+      for (const code of document.querySelectorAll("code[data-signed]")) {
+        code.textContent = code.dataset.signed.replace(/https:\/\/signed\.invalid\/(asset-\d+)\/[^'"\s]*/g,
+          (m, anchor) => signedURLs[anchor] ?? document.getElementById(anchor + "-href")?.dataset.href ?? m);
       }
       if (status) status.textContent = `Signed ${rows.length} link${rows.length === 1 ? "" : "s"}, valid until ${expiry}.`;
     } catch (err) {

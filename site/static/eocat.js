@@ -16,9 +16,15 @@ const config = readJSON("eocat-config") || {};
 
 // Snippets built from relative hrefs use this site's absolute URL.
 for (const code of document.querySelectorAll("code[data-relative]")) {
-  const rel = code.dataset.relative;
-  const abs = new URL(rel, document.baseURI).href;
-  code.textContent = code.textContent.split(rel).join(abs);
+  let rels = [];
+  try {
+    rels = JSON.parse(code.dataset.relative);
+  } catch {
+    continue;
+  }
+  let text = code.textContent;
+  for (const rel of rels) text = text.split(rel).join(new URL(rel, document.baseURI).href);
+  code.textContent = text;
 }
 
 // Copy buttons: shown only where the clipboard can be written.
@@ -31,10 +37,9 @@ document.body.append(status);
 function copyLabel(target) {
   const row = target.closest("tr");
   if (row) return "Copy the link of asset " + row.querySelector(".key")?.textContent;
-  const details = target.closest("details");
   const label = target.closest(".snippet")?.querySelector(".label")?.textContent;
-  const key = details?.querySelector("summary .key")?.textContent;
-  return "Copy the " + (label || "text") + (key ? " command for asset " + key : "");
+  const key = target.closest("details")?.querySelector("summary .key")?.textContent;
+  return "Copy the commands: " + (label || "text") + (key ? ", " + key : "");
 }
 
 if (navigator.clipboard && window.isSecureContext) {
