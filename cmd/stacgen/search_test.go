@@ -32,13 +32,15 @@ func (d dirWriter) WriteFile(rel string, data []byte) error {
 	return os.WriteFile(p, data, 0o644)
 }
 
-// searchSite writes the collection page, the stac-geoparquet file and the
-// static files of a collection of synthetic items (no item pages: the
-// search reads only the Parquet file), and returns the folder.
-func searchSite(t testing.TB, items []*stac.Item) string {
+// searchSite writes the collection page, the stac-geoparquet file (row
+// groups of rowGroup items, 0 for the default) and the static files of a
+// collection of synthetic items (no item pages: the search reads only the
+// Parquet file), and returns the folder and the size of the items as JSON.
+func searchSite(t testing.TB, items []*stac.Item, rowGroup int) (string, int64) {
 	t.Helper()
 	dir := t.TempDir()
-	w, err := geoparquet.NewWriter(0)
+	var jsonSize int64
+	w, err := geoparquet.NewWriter(rowGroup)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +52,7 @@ func searchSite(t testing.TB, items []*stac.Item) string {
 		if err != nil {
 			t.Fatal(err)
 		}
+		jsonSize += int64(len(doc))
 		if err := w.Add(it, doc); err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +89,7 @@ func searchSite(t testing.TB, items []*stac.Item) string {
 	if err := r.Catalog(dirWriter(dir), "catalog.json", cat, []render.Card{card}); err != nil {
 		t.Fatal(err)
 	}
-	return dir
+	return dir, jsonSize
 }
 
 // searchQuery is one search as a reader types it, and the Go reference of
@@ -175,7 +178,8 @@ func TestSearchInChromiumMatchesAReferenceFilter(t *testing.T) {
 	browserCtx := testenv.StartChromium(t)
 	const n = 20_000
 	items := testenv.SyntheticItems(n)
-	base := serveSite(t, searchSite(t, items))
+	dir, _ := searchSite(t, items, 0)
+	base := serveSite(t, dir)
 	queries := []searchQuery{
 		{"date range", url.Values{"from": {"2024-06-01"}, "to": {"2024-06-30"}}},
 		{"bbox across the antimeridian", url.Values{"west": {"170"}, "south": {"-20"}, "east": {"-170"}, "north": {"20"}}},

@@ -30,7 +30,7 @@ var screenshots = flag.String("screenshots", "", "write screenshots of the three
 
 // serveSite runs `stacgen serve` on a free loopback port for the test and
 // returns its base URL.
-func serveSite(t *testing.T, dir string) string {
+func serveSite(t testing.TB, dir string) string {
 	t.Helper()
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -297,7 +297,10 @@ export async function startSearch(section, config = {}) {
       const started = performance.now();
       const found = await search(opened.file, opened.metadata, q, ["eo:cloud_cover"]);
       show(found, q);
+      // For measurements: how long the search took, and when its results
+      // were on the page (ms since the navigation started).
       section.dataset.searchMs = String(Math.round(performance.now() - started));
+      section.dataset.resultsAt = String(Math.round(performance.now()));
       section.dataset.results = String(found.rows.length);
     } catch (err) {
       status.textContent = "The search could not read the catalog's item file: " + err.message;
