@@ -11,9 +11,14 @@
 //     CI does), and this package's tests check the committed files against
 //     the manifest. Never edit these files: change the manifest and run
 //     vendor.sh.
-//   - everything else: the project's own CSS and JavaScript.
+//   - everything else: the project's own CSS and JavaScript, ES modules
+//     without a build step: eocat.js (the entry of every page: copy
+//     buttons, absolute snippets, then the modules below as needed), map.js
+//     (Leaflet map of footprints, box drawing), search.js (search over
+//     items.parquet with hyparquet), auth.js and callback.js (sign-in with
+//     oidc-client-ts, signed links).
 //
-// internal/render copies FS into the output's _static/ folder, and
-// `stacgen build --site DIR` overlays a folder with the same layout on top of
-// it.
+// internal/render copies the contents of static/ into the output's _static/
+// folder, and `stacgen build --site DIR` overlays a folder laid out like
+// static/ (e.g. DIR/eocat.css) on top of it, file by file.
 package site

@@ -5,12 +5,14 @@
 //     Content-Security-Policy, the JSON alternate link and the schema.org
 //     JSON-LD; header, breadcrumbs, footer) that every page executes;
 //   - partials.html defines small shared blocks ("footprint", "pager",
-//     "copy");
-//   - catalog.html, collection.html, item.html and 404.html each define
-//     "content", the body of one kind of page.
+//     "copy", "snippets");
+//   - catalog.html, collection.html, item.html, 404.html and callback.html
+//     (the sign-in's redirect target, written when signer.client_id is set)
+//     each define "content", the body of one kind of page.
 //
 // The data each template receives is documented on internal/render's view
-// types (catalogPage, collectionPage, itemPage, notFoundPage). A data centre
+// types (catalogPage, collectionPage, itemPage, notFoundPage, the latter
+// also for callback.html). A data centre
 // restyles its site with `stacgen build --templates DIR`: a file in DIR
 // replaces the embedded one of the same name, the others stay. Templates are
 // html/template: every value is escaped for its context.

@@ -13,11 +13,20 @@
 //   - a Content-Security-Policy meta tag (GitLab Pages sets no headers):
 //     scripts and styles from the site only, no inline script, images also
 //     from the configured basemap and from thumbnail hosts;
+//   - its runtime configuration as a JSON data block (site root, basemap,
+//     signer), never written into the JavaScript;
 //   - `<link rel="alternate">` to its JSON, and schema.org JSON-LD
 //     (DataCatalog, Dataset) for dataset search engines;
 //   - an inline SVG footprint that the scripts replace with a Leaflet map,
 //     and copy buttons and absolute download snippets added by the scripts:
-//     without JavaScript, nothing but those enhancements is missing.
+//     without JavaScript, nothing but those enhancements is missing;
+//   - on a collection with a stac-geoparquet asset, a search form (hidden
+//     without JavaScript) whose fields come from the extent and summaries;
+//   - with signer.client_id, a runtime configuration for sign-in
+//     (oidc-client-ts) and signing; the CSP then lets scripts reach the
+//     signer and the issuer (connect-src), and item pages carry, for each
+//     signable asset (auth:refs), the commands for its presigned URL with a
+//     placeholder the scripts fill in. callback.html is the redirect URI.
 //
 // Everything that comes from object keys, sidecars, configuration or
 // Markdown is escaped by html/template for its context; Markdown is
