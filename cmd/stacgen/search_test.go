@@ -5,8 +5,6 @@ import (
 	"io/fs"
 	"math"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,16 +19,6 @@ import (
 	"gitlab.com/eocat/eocat/templates"
 )
 
-// dirWriter writes rendered files into a folder.
-type dirWriter string
-
-func (d dirWriter) WriteFile(rel string, data []byte) error {
-	p := filepath.Join(string(d), filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(p, data, 0o644)
-}
 
 // searchSite writes the collection page, the stac-geoparquet file (row
 // groups of rowGroup items, 0 for the default) and the static files of a
@@ -73,7 +61,7 @@ func searchSite(t testing.TB, items []*stac.Item, rowGroup int) (string, int64) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := dirWriter(dir).WriteFile("s2/"+geoparquet.File, data); err != nil {
+	if err := testenv.DirWriter(dir).WriteFile("s2/"+geoparquet.File, data); err != nil {
 		t.Fatal(err)
 	}
 	static, _ := fs.Sub(site.FS, "static")
@@ -81,12 +69,12 @@ func searchSite(t testing.TB, items []*stac.Item, rowGroup int) (string, int64) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	card, err := r.Collection(dirWriter(dir), "s2/collection.json", coll, rows, render.Context{CatalogTitle: "Test"})
+	card, err := r.Collection(testenv.DirWriter(dir), "s2/collection.json", coll, rows, render.Context{CatalogTitle: "Test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cat := &stac.Catalog{ID: "test", Title: "Test", Description: "t"}
-	if err := r.Catalog(dirWriter(dir), "catalog.json", cat, []render.Card{card}); err != nil {
+	if err := r.Catalog(testenv.DirWriter(dir), "catalog.json", cat, []render.Card{card}); err != nil {
 		t.Fatal(err)
 	}
 	return dir, jsonSize

@@ -2,8 +2,6 @@ package render_test
 
 import (
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -147,16 +145,6 @@ func TestHostileValuesAreEscapedForTheirContext(t *testing.T) {
 	}
 }
 
-// dirWriter writes rendered files into a folder.
-type dirWriter string
-
-func (d dirWriter) WriteFile(rel string, data []byte) error {
-	p := filepath.Join(string(d), filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(p, data, 0o644)
-}
 
 // TestHostilePagesRunNoScriptInChromium loads the hostile pages in a real
 // browser, first as published (with their CSP), then with the CSP bypassed
@@ -165,7 +153,7 @@ func (d dirWriter) WriteFile(rel string, data []byte) error {
 func TestHostilePagesRunNoScriptInChromium(t *testing.T) {
 	browserCtx := testenv.StartChromium(t)
 	dir := t.TempDir()
-	renderHostile(t, newRenderer(t, render.Options{}), dirWriter(dir))
+	renderHostile(t, newRenderer(t, render.Options{}), testenv.DirWriter(dir))
 	h, err := serve.Handler(dir, nil)
 	if err != nil {
 		t.Fatal(err)

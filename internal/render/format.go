@@ -63,12 +63,12 @@ var fields = map[string]field{
 // hiddenProps are shown elsewhere on the page, or are machine-only.
 var hiddenProps = map[string]bool{"title": true, "description": true, "auth:schemes": true, "bands": true}
 
-// props lists properties in a stable, readable order: well-known fields
-// first, then the others by name.
-func props(m map[string]any) []Prop {
+// fieldOrder lists the keys of m in a stable, readable order: well-known
+// fields first, then the others by name; skip leaves some out.
+func fieldOrder(m map[string]any, skip map[string]bool) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
-		if !hiddenProps[k] {
+		if !skip[k] {
 			keys = append(keys, k)
 		}
 	}
@@ -79,6 +79,12 @@ func props(m map[string]any) []Prop {
 		}
 		return keys[i] < keys[j]
 	})
+	return keys
+}
+
+// props lists properties in fieldOrder.
+func props(m map[string]any) []Prop {
+	keys := fieldOrder(m, hiddenProps)
 	out := make([]Prop, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, prop(k, m[k]))

@@ -579,18 +579,7 @@ func searchFor(c *stac.Collection) *searchView {
 		}
 		v.MinDate, v.MaxDate = day(iv[0][0]), day(iv[0][1])
 	}
-	keys := make([]string, 0, len(c.Summaries))
-	for k := range c.Summaries {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		oi, oj := orderOf(keys[i]), orderOf(keys[j])
-		if oi != oj {
-			return oi < oj
-		}
-		return keys[i] < keys[j]
-	})
-	for _, k := range keys {
+	for _, k := range fieldOrder(c.Summaries, nil) {
 		switch t := c.Summaries[k].(type) {
 		case map[string]any:
 			lo, ok1 := number(t["minimum"])
@@ -799,19 +788,8 @@ func plainSummary(md string, n int) string {
 // summaries reads like "10 – 60 m" for ranges and "sentinel-2a, sentinel-2b"
 // for enumerations.
 func summaries(m map[string]any) []Prop {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		oi, oj := orderOf(keys[i]), orderOf(keys[j])
-		if oi != oj {
-			return oi < oj
-		}
-		return keys[i] < keys[j]
-	})
 	var out []Prop
-	for _, k := range keys {
+	for _, k := range fieldOrder(m, nil) {
 		v := m[k]
 		if rng, ok := v.(map[string]any); ok {
 			lo, ok1 := number(rng["minimum"])
