@@ -7,7 +7,12 @@
 // the same server, measures the floor any build must pay: listing every key
 // plus one ranged read (16 KiB, as geotiff.Read does) per asset at the build's
 // concurrency. It also measures listing alone and a no-change --incremental
-// rebuild. Every measurement is repeated -bench.reps times (default 3) and
+// rebuild. The full and incremental builds render the HTML pages beside the
+// JSON and write the stac-geoparquet files, as `stacgen build` does by
+// default; a full build without pages ("json", --pages=false, still with
+// stac-geoparquet unless -bench.parquet=false) is measured beside them, so
+// that the pages' cost is a difference between two builds of the same run. Every measurement is
+// repeated -bench.reps times (default 3), the repetitions interleaved, and
 // the median is reported.
 //
 // BenchmarkBuildMemory runs `stacgen build` as a separate process (built with
@@ -33,6 +38,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http/httptrace"
 	"os"
@@ -54,9 +60,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gitlab.com/eocat/eocat/internal/config"
+	"gitlab.com/eocat/eocat/internal/render"
 	"gitlab.com/eocat/eocat/internal/source"
 	"gitlab.com/eocat/eocat/internal/testenv"
 	"gitlab.com/eocat/eocat/internal/validate"
+	"gitlab.com/eocat/eocat/site"
+	"gitlab.com/eocat/eocat/templates"
 )
 
 var (
@@ -66,7 +75,8 @@ var (
 	benchConcurrency  = flag.Int("bench.concurrency", 16, "build --concurrency, also used by the floor's ranged reads")
 	benchHeapProfile  = flag.String("bench.heapprofile", "", "write a heap profile taken when the live heap peaks during the untimed priming build to FILE.<items>")
 	benchOutDir       = flag.String("bench.outdir", "", "write the builds' outputs under this folder (e.g. a tmpfs such as /dev/shm) instead of the test's temporary folder")
-	benchCPUProfile   = flag.String("bench.cpuprofile", "", "write CPU profiles of one full build (the untimed build priming the incremental state) to FILE.<items> and of one extra untimed no-change incremental rebuild to FILE.<items>.incr")
+	benchParquet      = flag.Bool("bench.parquet", true, "write each collection's stac-geoparquet file in every build, as `stacgen build` does by default (--parquet)")
+	benchCPUProfile   = flag.String("bench.cpuprofile", "", "write CPU profiles of one full build with pages (the untimed build priming the incremental state) to FILE.<items>, of one extra untimed full build without pages to FILE.<items>.json and of one extra untimed no-change incremental rebuild to FILE.<items>.incr")
 )
 
 const (
@@ -334,11 +344,34 @@ func (bs *benchServer) sourceList(ctx context.Context, cl *s3.Client, conc int) 
 	return time.Since(start), err
 }
 
-func (bs *benchServer) build(ctx context.Context, cfg *config.Config, out string, incremental bool, conc int) error {
+// build runs build() as `stacgen build --offline --schemas … --concurrency
+// conc [--incremental]` does; pages nil is --pages=false (no HTML), and
+// -bench.parquet=false is --parquet=false.
+func (bs *benchServer) build(ctx context.Context, cfg *config.Config, out string, incremental bool, conc int, pages *render.Renderer) error {
 	return build(ctx, slog.New(slog.DiscardHandler), cfg, buildOptions{
-		out: out, incremental: incremental, concurrency: conc,
+		out: out, incremental: incremental, concurrency: conc, pages: pages, parquet: *benchParquet,
 		validateOpts: validate.Options{SchemaDir: bs.schemas, Offline: true},
 	})
+}
+
+// benchRenderer is the page renderer `stacgen build` makes by default
+// (newRenderer without --templates, --site or --base-url): the embedded
+// templates and static files, the configuration's basemap and page size
+// (none and the default in the benchmark's configuration).
+func benchRenderer(b *testing.B, cfg *config.Config) *render.Renderer {
+	b.Helper()
+	static, err := fs.Sub(site.FS, "static")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := render.New(render.Options{
+		Templates: templates.FS, Site: static, Basemap: cfg.Site.Basemap,
+		PageSize: cfg.Site.PageSize, Generator: "stacgen " + version,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r
 }
 
 // cpuTimes returns this process's CPU time and that of its versitygw
@@ -411,13 +444,19 @@ func (m *measured) run(b *testing.B, f func(ctx context.Context) error) {
 	m.requests = append(m.requests, reqs.Load())
 }
 
+// median is the middle value in seconds (the mean of the two middle ones
+// for an even count).
 func median(d []time.Duration) float64 {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	if len(s) == 0 {
 		return 0
 	}
-	return s[len(s)/2].Seconds()
+	m := s[len(s)/2].Seconds()
+	if len(s)%2 == 0 {
+		m = (m + s[len(s)/2-1].Seconds()) / 2
+	}
+	return m
 }
 
 // report gives name_s (median wall) and name_cpu_s / name_srvcpu_s (median
@@ -449,6 +488,7 @@ func benchBuildS3(b *testing.B, n int) {
 	bs := startBenchServer(b, n)
 	ctx := context.Background()
 	cfg := bs.config(b)
+	pages := benchRenderer(b, cfg) // the production default; nil: JSON only
 	conc, reps := *benchConcurrency, max(*benchReps, 1)
 	cl := bs.client(b)
 	tmp := b.TempDir()
@@ -470,33 +510,52 @@ func benchBuildS3(b *testing.B, n int) {
 		incrOut := filepath.Join(tmp, "incr")
 		stopProfile := startBenchProfile(b, strconv.Itoa(n))
 		stopHeap := startHeapPeakProfile(b, strconv.Itoa(n))
-		if err := bs.build(ctx, cfg, incrOut, true, conc); err != nil {
+		if err := bs.build(ctx, cfg, incrOut, true, conc, pages); err != nil {
 			b.Fatal(err)
 		}
 		stopHeap()
 		stopProfile()
-		// The measurements are interleaved (floor, build, stacgen's listing,
-		// no-change rebuild; repeat), so that a change of load on the machine
-		// affects them alike rather than one kind of measurement.
-		var floor, list, srcList, full, incr measured
+		// The measurements are interleaved (floor, build with pages, build
+		// without pages, stacgen's listing, no-change rebuild; repeat), so
+		// that a change of load on the machine affects them alike rather
+		// than one kind of measurement.
+		var floor, list, srcList, full, jsonOnly, incr measured
+		var withPages, withoutPages outputSize
 		for i := range reps {
 			var l time.Duration
 			floor.run(b, func(ctx context.Context) (err error) { l, _, err = bs.floor(ctx, cl, conc); return err })
 			list.wall = append(list.wall, l)
 			out := filepath.Join(tmp, fmt.Sprintf("full-%d", i))
-			full.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, out, false, conc) })
-			checkBenchOutput(b, out, n)
+			full.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, out, false, conc, pages) })
+			checkBenchOutput(b, out, n, true)
+			if i == 0 {
+				withPages = measureOutput(b, out)
+			}
+			os.RemoveAll(out)
+			out = filepath.Join(tmp, fmt.Sprintf("json-%d", i))
+			jsonOnly.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, out, false, conc, nil) })
+			checkBenchOutput(b, out, n, false)
+			if i == 0 {
+				withoutPages = measureOutput(b, out)
+			}
 			os.RemoveAll(out)
 			srcList.run(b, func(ctx context.Context) error { _, err := bs.sourceList(ctx, cl, conc); return err })
-			incr.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, incrOut, true, conc) })
+			incr.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, incrOut, true, conc, pages) })
 		}
-		checkBenchOutput(b, incrOut, n)
+		checkBenchOutput(b, incrOut, n, true)
 		if got, want := slices.Max(incr.requests), slices.Max(srcList.requests); got != want {
 			b.Errorf("a no-change incremental rebuild made %d requests; listing alone makes %d", got, want)
 		}
-		if *benchCPUProfile != "" { // one more, untimed, no-change rebuild, profiled
-			stop := startBenchProfile(b, fmt.Sprintf("%d.incr", n))
-			if err := bs.build(ctx, cfg, incrOut, true, conc); err != nil {
+		if *benchCPUProfile != "" { // untimed and profiled: a full build without pages, a no-change rebuild
+			out := filepath.Join(tmp, "json-profiled")
+			stop := startBenchProfile(b, fmt.Sprintf("%d.json", n))
+			if err := bs.build(ctx, cfg, out, false, conc, nil); err != nil {
+				b.Fatal(err)
+			}
+			stop()
+			os.RemoveAll(out)
+			stop = startBenchProfile(b, fmt.Sprintf("%d.incr", n))
+			if err := bs.build(ctx, cfg, incrOut, true, conc, pages); err != nil {
 				b.Fatal(err)
 			}
 			stop()
@@ -507,27 +566,97 @@ func benchBuildS3(b *testing.B, n int) {
 		b.ReportMetric(listS, "list_s")
 		srcList.report(b, "srclist")
 		buildS := full.report(b, "build")
+		jsonS := jsonOnly.report(b, "json")
 		incrS := incr.report(b, "incr")
 		b.ReportMetric(buildS/floorS, "build/floor")
+		b.ReportMetric(jsonS/floorS, "json/floor")
 		b.ReportMetric(incrS/listS, "incr/list")
 		b.ReportMetric(float64(n)/buildS, "items/s")
-		b.Logf("items=%d objects=%d conc=%d reps=%d: floor %v (list %v) build %v incr %v srclist %v",
-			n, bs.objects, conc, reps, floor.wall, list.wall, full.wall, incr.wall, srcList.wall)
+		// The pages' cost: stacgen's CPU (this process: the build runs
+		// in-process) with pages over the same build without, medians.
+		pagesCPU, jsonCPU := median(full.self), median(jsonOnly.self)
+		b.ReportMetric(100*(pagesCPU-jsonCPU)/jsonCPU, "pages_cpu_%")
+		b.ReportMetric(100*(buildS-jsonS)/jsonS, "pages_wall_%")
+		b.ReportMetric(float64(withPages.files-withoutPages.files), "pages_files")
+		b.ReportMetric(float64(withPages.dirs-withoutPages.dirs), "pages_dirs")
+		b.ReportMetric(float64(withPages.bytes-withoutPages.bytes)/1e6, "pages_MB")
+		b.Logf("items=%d objects=%d conc=%d reps=%d: floor %v (list %v) build %v json %v incr %v srclist %v",
+			n, bs.objects, conc, reps, floor.wall, list.wall, full.wall, jsonOnly.wall, incr.wall, srcList.wall)
 		// The CPU one repetition takes for the same work shows how steady
 		// the machine was.
-		b.Logf("CPU per repetition (client / versitygw): floor %v / %v; build %v / %v", floor.self, floor.server, full.self, full.server)
+		b.Logf("CPU per repetition (client / versitygw): floor %v / %v; build %v / %v; json %v / %v",
+			floor.self, floor.server, full.self, full.server, jsonOnly.self, jsonOnly.server)
+		paired := make([]string, reps)
+		for i := range reps {
+			paired[i] = fmt.Sprintf("%+.1f %%", 100*(full.self[i]-jsonOnly.self[i]).Seconds()/jsonOnly.self[i].Seconds())
+		}
+		b.Logf("pages CPU overhead per repetition (build vs json of the same repetition): %s; of the medians: %+.1f %%",
+			strings.Join(paired, ", "), 100*(pagesCPU-jsonCPU)/jsonCPU)
+		b.Logf("output with pages: %d files, %d folders, %.1f MB; without: %d files, %d folders, %.1f MB; the pages add %d files, %d folders, %.1f MB",
+			withPages.files, withPages.dirs, float64(withPages.bytes)/1e6, withoutPages.files, withoutPages.dirs, float64(withoutPages.bytes)/1e6,
+			withPages.files-withoutPages.files, withPages.dirs-withoutPages.dirs, float64(withPages.bytes-withoutPages.bytes)/1e6)
 	}
 }
 
-// checkBenchOutput makes sure a build really wrote n items.
-func checkBenchOutput(b *testing.B, out string, n int) {
+// outputSize counts a build's output: regular files, folders (the root
+// included) and the files' bytes.
+type outputSize struct{ files, dirs, bytes int64 }
+
+func measureOutput(b *testing.B, out string) outputSize {
 	b.Helper()
-	entries, err := os.ReadDir(filepath.Join(out, benchCollection))
+	var s outputSize
+	err := filepath.WalkDir(out, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			s.dirs++
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		s.files++
+		s.bytes += info.Size()
+		return nil
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if got := len(entries) - 1; got != n { // minus collection.json
-		b.Fatalf("%s: %d items, want %d", out, got, n)
+	return s
+}
+
+// checkBenchOutput makes sure a build really wrote n items: n item folders
+// in the collection's folder (which also holds collection.json and, with
+// pages, index.html and page-N.html), each with its index.html when pages
+// are on and without one when they are off.
+func checkBenchOutput(b *testing.B, out string, n int, pages bool) {
+	b.Helper()
+	dir := filepath.Join(out, benchCollection)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	items := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		items++
+		_, err := os.Stat(filepath.Join(dir, e.Name(), "index.html"))
+		switch {
+		case pages && err != nil:
+			b.Fatalf("%s: item %s has no page: %v", out, e.Name(), err)
+		case !pages && err == nil:
+			b.Fatalf("%s: item %s has a page in a build without pages", out, e.Name())
+		}
+	}
+	if items != n {
+		b.Fatalf("%s: %d items, want %d", out, items, n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "index.html")); pages != (err == nil) {
+		b.Fatalf("%s: collection page present: %v, want %v", out, err == nil, pages)
 	}
 }
 
@@ -641,7 +770,7 @@ func benchBuildMemory(b *testing.B, n int) {
 		if err != nil {
 			b.Fatalf("stacgen build: %v\n%s", err, stderr.String())
 		}
-		checkBenchOutput(b, out, n)
+		checkBenchOutput(b, out, n, true) // --pages is on by default
 		ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 		if !ok {
 			b.Fatal("no rusage")

@@ -19,7 +19,6 @@ import (
 	"gitlab.com/eocat/eocat/templates"
 )
 
-
 // searchSite writes the collection page, the stac-geoparquet file (row
 // groups of rowGroup items, 0 for the default) and the static files of a
 // collection of synthetic items (no item pages: the search reads only the

@@ -145,7 +145,6 @@ func TestHostileValuesAreEscapedForTheirContext(t *testing.T) {
 	}
 }
 
-
 // TestHostilePagesRunNoScriptInChromium loads the hostile pages in a real
 // browser, first as published (with their CSP), then with the CSP bypassed
 // so that escaping alone must hold: any payload that became markup would
