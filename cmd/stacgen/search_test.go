@@ -199,6 +199,12 @@ func TestSearchInChromiumMatchesAReferenceFilter(t *testing.T) {
 		} else {
 			t.Logf("%s: %d results; %s", q.name, len(got), status)
 		}
+		if q.name == "combined" && *screenshots != "" {
+			if err := chromedp.Do(tab.Ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector("#h-about").closest(".split").prepend(document.querySelector("#search")); document.querySelector(".about").remove()`)); err != nil {
+				t.Fatal(err)
+			}
+			screenshot(t, tab, "search.png", "div.split")
+		}
 		if len(want) == 0 && !strings.Contains(status, "No item matches") {
 			t.Errorf("%s: status %q", q.name, status)
 		}

@@ -222,6 +222,9 @@ collections:
 		if exp := testenv.Eval[string](t, tab, `document.querySelector('[data-signed-status="asset-1"]').textContent`); !strings.HasPrefix(exp, "expires ") {
 			t.Errorf("expiry shown: %q", exp)
 		}
+		if *screenshots != "" {
+			screenshot(t, tab, "signed.png", `section[aria-labelledby="h-assets"]`)
+		}
 		noProblems(t, tab, "alice")
 
 		// From the search results: the signed URLs of the selected items.

@@ -382,14 +382,25 @@ func TestSiteInChromium(t *testing.T) {
 		tab := testenv.NewTab(t, browserCtx)
 		for name, u := range map[string]string{"catalog.png": quick + "index.html", "collection.png": quick + "sentinel-2-l2a/index.html", "item.png": quick + item} {
 			tab.Open(t, u)
-			time.Sleep(300 * time.Millisecond)
-			png, err := chromedp.Run(tab.Ctx, chromedp.FullScreenshot(100))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(*screenshots, name), png, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			screenshot(t, tab, name)
 		}
+	}
+}
+
+// screenshot writes the whole page, or with a selector one element of
+// it, into the -screenshots folder.
+func screenshot(t *testing.T, tab *testenv.Tab, name string, sel ...string) {
+	t.Helper()
+	time.Sleep(300 * time.Millisecond) // the map's tiles and transitions
+	action := chromedp.FullScreenshot(100)
+	if len(sel) > 0 {
+		action = chromedp.Screenshot(chromedp.CSS(sel[0]))
+	}
+	png, err := chromedp.Run(tab.Ctx, action)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(*screenshots, name), png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
