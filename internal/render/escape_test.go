@@ -79,6 +79,7 @@ func renderHostile(t *testing.T, r *render.Renderer, w render.Writer) {
 var (
 	tagRe       = regexp.MustCompile(`<[a-zA-Z][^>]*>`)
 	handlerRe   = regexp.MustCompile(`\son[a-z]+\s*=`)
+	quotedRe    = regexp.MustCompile(`"[^"]*"`)
 	urlAttrRe   = regexp.MustCompile(`\s(?:href|src|action|formaction|data)="([^"]*)"`)
 	scriptTagRe = regexp.MustCompile(`<script[^>]*>`)
 )
@@ -89,7 +90,9 @@ func TestHostileValuesAreEscapedForTheirContext(t *testing.T) {
 	for _, rel := range []string{"c/item/index.html", "c/index.html", "index.html"} {
 		page := sink.page(t, rel)
 		for _, tag := range tagRe.FindAllString(page, -1) {
-			if handlerRe.MatchString(tag) {
+			// An attribute name outside every quoted value: values may hold
+			// any text, escaped.
+			if handlerRe.MatchString(quotedRe.ReplaceAllString(tag, `""`)) {
 				t.Errorf("%s: event handler attribute in %s", rel, tag)
 			}
 			for _, m := range urlAttrRe.FindAllStringSubmatch(tag, -1) {
@@ -133,7 +136,7 @@ func TestHostileValuesAreEscapedForTheirContext(t *testing.T) {
 	if !strings.Contains(item, `<code id="asset-`) || !strings.Contains(item, `javascript:alert(5)</code>`) {
 		t.Error("a javascript: href is not shown as text")
 	}
-	if !strings.Contains(item, `<a href="https://data.example.org/a.tif?x=%22%27%3c%3e"`) {
+	if !strings.Contains(item, `<a href="https://data.example.org/a.tif?x=%22%27%3C%3E"`) {
 		t.Error("a safe href with quotes is not a (percent-encoded) link")
 	}
 	coll := sink.page(t, "c/index.html")

@@ -30,17 +30,17 @@ type Context struct {
 
 // common is the data every page's layout uses.
 type common struct {
-	Title        string // <title> and the main heading
-	Description  string // meta description (plain text)
-	Root         string // relative path to the site root ("", "../", "../../")
-	Static       string // path of the static files ("…_static/")
-	CSP          string // Content-Security-Policy
-	JSONHref     string // the page's JSON document
-	JSONType     string // its media type
-	Canonical    string // absolute URL of the page, when the base URL is known
-	JSONLD       any    // schema.org description (a JSON value)
-	Runtime      runtimeConfig
-	Geo          any // GeoJSON FeatureCollection for the map, or nil (no map)
+	Title        string      // <title> and the main heading
+	Description  string      // meta description (plain text)
+	Root         string      // relative path to the site root ("", "../", "../../")
+	Static       string      // path of the static files ("…_static/")
+	CSP          string      // Content-Security-Policy
+	JSONHref     string      // the page's JSON document
+	JSONType     string      // its media type
+	Canonical    string      // absolute URL of the page, when the base URL is known
+	JSONLD       template.JS // schema.org description (JSON)
+	Runtime      template.JS // runtimeConfig (JSON)
+	Geo          template.JS // GeoJSON FeatureCollection for the map, or "" (no map)
 	CatalogTitle string
 	Crumbs       []Link
 	Generator    string
@@ -69,6 +69,18 @@ type basemap struct {
 	Attribution string `json:"attribution"`
 }
 
+// jsonJS is v as JSON for a <script> data block. encoding/json escapes <,
+// > and & (and U+2028/U+2029), so no value can close the block: the
+// result is safe to insert verbatim, which html/template does with
+// template.JS (marshalling here once rather than through its escaper).
+func jsonJS(v any) template.JS {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "null"
+	}
+	return template.JS(b)
+}
+
 func (r *Renderer) common(rel, jsonRel, jsonType, title string, ctx Context) common {
 	root := rootPrefix(rel)
 	c := common{
@@ -76,9 +88,9 @@ func (r *Renderer) common(rel, jsonRel, jsonType, title string, ctx Context) com
 		JSONHref: path.Base(jsonRel), JSONType: jsonType, Canonical: r.absolute(rel),
 		CatalogTitle: ctx.CatalogTitle, Generator: r.opts.Generator,
 	}
-	c.Runtime.Root = root
+	rc := runtimeConfig{Root: root}
 	if b := r.opts.Basemap; b != nil {
-		c.Runtime.Basemap = &basemap{URL: b.URL, Attribution: b.Attribution}
+		rc.Basemap = &basemap{URL: b.URL, Attribution: b.Attribution}
 	}
 	if r.signIn() {
 		s := r.opts.Signer
@@ -89,27 +101,24 @@ func (r *Renderer) common(rel, jsonRel, jsonType, title string, ctx Context) com
 		if sc.Token == "" {
 			sc.Token = "id_token"
 		}
-		c.Runtime.Signer = sc
+		rc.Signer = sc
 		c.SignIn = true
 	}
+	c.Runtime = jsonJS(rc)
 	return c
 }
 
 // link resolves a page-relative reference for JSON-LD: absolute when the
 // base URL is known.
 func (r *Renderer) link(pageRel, ref string) string {
-	if r.opts.BaseURL == "" || safeURL(ref) == "" {
-		return ref
-	}
-	base, err := url.Parse(r.opts.BaseURL + pageRel)
-	if err != nil {
+	if r.base == nil || strings.HasPrefix(ref, "https://") || strings.HasPrefix(ref, "http://") || safeURL(ref) == "" {
 		return ref
 	}
 	u, err := url.Parse(ref)
 	if err != nil {
 		return ref
 	}
-	return base.ResolveReference(u).String()
+	return r.base.ResolveReference(&url.URL{Path: pageRel}).ResolveReference(u).String()
 }
 
 // ---- items ----
@@ -127,17 +136,20 @@ type Row struct {
 
 type itemPage struct {
 	common
-	Snippets   []snippet // commands for all the assets at once
-	Signable   bool      // some asset can be signed
-	ID         string
-	Collection Link
-	When       string
-	Where      string
-	Props      []Prop
-	Thumb      *image
-	Assets     []assetView
-	Footprint  *SVG
-	Links      []Link // the item's other links (licence, via, related …) that are safe to follow
+	PropRows      template.HTML // the rows of Props (rows.go)
+	AssetRows     template.HTML // the rows of Assets
+	SnippetBlocks template.HTML // the blocks of Snippets
+	Snippets      []snippet     // commands for all the assets at once
+	Signable      bool          // some asset can be signed
+	ID            string
+	Collection    Link
+	When          string
+	Where         string
+	Props         []Prop
+	Thumb         *image
+	Assets        []assetView
+	Footprint     *SVG
+	Links         []Link // the item's other links (licence, via, related …) that are safe to follow
 }
 
 type image struct{ Src, Alt string }
@@ -196,7 +208,7 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 	if p.Footprint != nil {
 		p.Where = bboxText(it.BBox)
 		p.Footprint.Label = "Footprint of " + it.ID + ": " + p.Where
-		p.Geo = featureCollection(feature{Type: "Feature", Geometry: geometryOrBBox(it.Geometry, it.BBox), Properties: map[string]any{"id": it.ID}})
+		p.Geo = jsonJS(featureCollection(feature{Type: "Feature", Geometry: geometryOrBBox(it.Geometry, it.BBox), Properties: map[string]any{"id": it.ID}}))
 	}
 	var imgOrigins []string
 	if row.Thumb != "" {
@@ -216,6 +228,7 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 		p.Assets = append(p.Assets, a)
 	}
 	p.Snippets = itemSnippets(p.Assets)
+	p.PropRows, p.AssetRows, p.SnippetBlocks = propRows(p.Props), assetRows(p.Assets), snippetBlocks(p.Snippets)
 	for _, l := range it.Links {
 		switch l.Rel {
 		case "root", "parent", "collection", "self", "alternate":
@@ -226,7 +239,7 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 		}
 	}
 	p.CSP = r.csp(imgOrigins)
-	p.JSONLD = r.itemJSONLD(rel, it, &p)
+	p.JSONLD = jsonJS(r.itemJSONLD(rel, it, &p))
 	return row, r.execute(w, "item.html", rel, p)
 }
 
@@ -518,21 +531,22 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 
 type collectionPage struct {
 	common
-	First      bool // page 1, with the collection's description
-	ID         string
-	Markdown   template.HTML
-	License    Link
-	Providers  []providerView
-	Keywords   []string
-	Where      string
-	When       string
-	Footprint  *SVG
-	Summaries  []Prop
-	ItemAssets []assetDef
-	Assets     []assetView // the collection's own assets (its stac-geoparquet file …)
-	Search     *searchView // with a stac-geoparquet asset
-	Items      []rowView
-	Pager      pager
+	First       bool // page 1, with the collection's description
+	ID          string
+	Markdown    template.HTML
+	License     Link
+	Providers   []providerView
+	Keywords    []string
+	Where       string
+	When        string
+	Footprint   *SVG
+	Summaries   []Prop
+	SummaryRows template.HTML // the rows of Summaries (rows.go)
+	ItemAssets  []assetDef
+	Assets      []assetView // the collection's own assets (its stac-geoparquet file …)
+	Search      *searchView // with a stac-geoparquet asset
+	Items       []rowView
+	Pager       pager
 }
 
 type providerView struct{ Name, Roles, Link, Description string }
@@ -659,6 +673,7 @@ func (r *Renderer) Collection(w Writer, rel string, c *stac.Collection, rows []R
 		base.Footprint.Label = "Spatial extent of " + title + ": " + base.Where
 	}
 	base.Summaries = summaries(c.Summaries)
+	base.SummaryRows = propRows(base.Summaries)
 	base.ItemAssets = itemAssets(c.ItemAssets)
 	base.Search = searchFor(c)
 	keys := make([]string, 0, len(c.Assets))
@@ -719,11 +734,11 @@ func (r *Renderer) Collection(w Writer, rel string, c *stac.Collection, rows []R
 			}
 		}
 		if len(feats) > 0 {
-			p.Geo = featureCollection(feats...)
+			p.Geo = jsonJS(featureCollection(feats...))
 		}
 		p.CSP = r.csp(nil)
 		if n == 1 { // one Dataset per collection, not one per list page
-			p.JSONLD = r.collectionJSONLD(prel, c)
+			p.JSONLD = jsonJS(r.collectionJSONLD(prel, c))
 		}
 		if err := r.execute(w, "collection.html", prel, p); err != nil {
 			return Card{}, err
@@ -870,7 +885,7 @@ func (r *Renderer) Catalog(w Writer, rel string, cat *stac.Catalog, cards []Card
 		}
 	}
 	p.CSP = r.csp(origins)
-	p.JSONLD = r.catalogJSONLD(prel, cat, cards)
+	p.JSONLD = jsonJS(r.catalogJSONLD(prel, cat, cards))
 	if err := r.execute(w, "catalog.html", prel, p); err != nil {
 		return err
 	}
@@ -881,7 +896,7 @@ func (r *Renderer) Catalog(w Writer, rel string, cat *stac.Catalog, cards []Card
 		root = u.EscapedPath()
 	}
 	nf := notFoundPage{common: common{Title: "Page not found", Root: root, Static: root + StaticDir + "/", CatalogTitle: title, Generator: r.opts.Generator,
-		Crumbs: []Link{{title, root + "index.html"}, {Title: "Page not found"}}, CSP: r.csp(nil)}}
+		Crumbs: []Link{{title, root + "index.html"}, {Title: "Page not found"}}, CSP: r.csp(nil), Runtime: jsonJS(runtimeConfig{Root: root})}}
 	if err := r.execute(w, "404.html", "404.html", nf); err != nil {
 		return err
 	}

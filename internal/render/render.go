@@ -66,6 +66,7 @@ type Renderer struct {
 	pages         map[string]*template.Template // by template file name
 	md            goldmark.Markdown
 	basemapOrigin string
+	base          *url.URL // Options.BaseURL, parsed; nil when unknown
 	connect       []string // origins scripts may fetch from besides the site: the signer and the IdP
 	digest        string
 }
@@ -100,6 +101,13 @@ func New(o Options) (*Renderer, error) {
 		return nil, fmt.Errorf("render: missing %s", strings.Join(missing, ", "))
 	}
 	r := &Renderer{opts: o, pages: map[string]*template.Template{}, md: newMarkdown()}
+	if o.BaseURL != "" {
+		u, err := url.Parse(o.BaseURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("render: base URL %q is not an absolute http(s) URL", o.BaseURL)
+		}
+		r.base = u
+	}
 	for _, page := range []string{"catalog.html", "collection.html", "item.html", "404.html", "callback.html"} {
 		t, err := template.New(page).Funcs(funcs).ParseFS(o.Templates, "layout.html", "partials.html", page)
 		if err != nil {

@@ -369,3 +369,55 @@ func TestCollectionListIsPagedNewestFirst(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkItemPage renders the quickstart's Sentinel-2 item page (13
+// assets' worth of table, snippets, JSON-LD and map data).
+func BenchmarkItemPage(b *testing.B) {
+	r := newRenderer(b, render.Options{BaseURL: "https://eocat.example.org/"})
+	sink := &memSink{}
+	cfg, err := config.Load(filepath.Join(testenv.RepoRoot(), "examples", "quickstart", "stacgen.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srcs := map[string]source.Source{}
+	for i := range cfg.Collections {
+		c := &cfg.Collections[i]
+		s, err := source.NewLocal(cfg.LocalPath(c), c.HrefBase)
+		if err != nil {
+			b.Fatal(err)
+		}
+		srcs[c.ID] = s
+	}
+	var item *stac.Item
+	capture := &itemCapture{}
+	if _, err := catalog.Build(context.Background(), cfg, srcs, capture, catalog.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	item = capture.item
+	if item == nil {
+		b.Fatal("no item")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Item(sink, "c/x/x.json", item, render.Context{CatalogTitle: "Cat", CollectionTitle: "Coll"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// itemCapture is a sink that decodes the S2B item as it is written.
+type itemCapture struct {
+	memSink
+	item *stac.Item
+}
+
+func (c *itemCapture) WriteFile(rel string, data []byte) error {
+	if strings.HasSuffix(rel, s2Item+".json") {
+		var it stac.Item
+		if err := json.Unmarshal(data, &it); err != nil {
+			return err
+		}
+		c.item = &it
+	}
+	return c.memSink.WriteFile(rel, data)
+}
