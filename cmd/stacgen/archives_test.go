@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -79,14 +81,39 @@ collections:
     datetime: "2024-06-15T10:36:29Z"
 `, data))
 	out := filepath.Join(dir, "public")
+	// Two processes, as a scheduled pipeline and a manual run are: the lock
+	// is the kernel's, between processes.
+	bin, err := stacgenBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(bin)) })
+	build := func(extra ...string) (int, string, int) {
+		cmd := exec.Command(bin, append([]string{"build", "-c", cfg, "--out", out, "--offline"}, extra...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Start()
+		if err != nil {
+			t.Error(err)
+			return -1, "", 0
+		}
+		pid := cmd.Process.Pid
+		err = cmd.Wait()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Error(err)
+		}
+		return code, stderr.String(), pid
+	}
 
 	// Two builds at once, no wait: exactly one publishes, the other fails
-	// at once naming the running build.
+	// at once naming the running build's pid.
 	var wg sync.WaitGroup
-	codes := make([]int, 2)
-	errs := make([]string, 2)
+	codes, errs, pids := make([]int, 2), make([]string, 2), make([]int, 2)
 	for i := range 2 {
-		wg.Go(func() { codes[i], _, errs[i] = run(t, "build", "-c", cfg, "--out", out, "--offline") })
+		wg.Go(func() { codes[i], errs[i], pids[i] = build() })
 	}
 	wg.Wait()
 	ok, refused := 0, 0
@@ -94,31 +121,26 @@ collections:
 		switch {
 		case codes[i] == 0:
 			ok++
-		case codes[i] == 1 && strings.Contains(errs[i], "another stacgen build is writing") && strings.Contains(errs[i], fmt.Sprintf("pid %d", os.Getpid())):
+		case codes[i] == 1 && strings.Contains(errs[i], "another stacgen build is writing") && strings.Contains(errs[i], fmt.Sprintf("pid %d", pids[1-i])):
 			refused++
 		default:
 			t.Errorf("build %d: exit %d\n%s", i, codes[i], errs[i])
 		}
 	}
 	if ok != 1 || refused != 1 {
-		t.Fatalf("want one build published and one refused, got %d and %d:\n%s\n%s", ok, refused, errs[0], errs[1])
+		t.Fatalf("want one build published and one refused naming the other's pid, got %d and %d:\n%s\n%s", ok, refused, errs[0], errs[1])
 	}
 	countItems(t, out, "s2", n)
 
-	// With --wait-lock both publish, one after the other; a build started
-	// meanwhile that removes products is the one that stays in place.
-	var third string
-	wg.Go(func() {
-		var code int
-		code, _, third = run(t, "build", "-c", cfg, "--out", out, "--offline", "--wait-lock", "5m")
-		if code != 0 {
-			t.Errorf("waiting build: exit %d\n%s", code, third)
-		}
-	})
-	code, _, stderr := run(t, "build", "-c", cfg, "--out", out, "--offline", "--wait-lock", "5m")
+	// With --wait-lock both publish, one after the other.
+	for i := range 2 {
+		wg.Go(func() { codes[i], errs[i], _ = build("--wait-lock", "5m") })
+	}
 	wg.Wait()
-	if code != 0 {
-		t.Fatalf("exit %d\n%s", code, stderr)
+	for i := range 2 {
+		if codes[i] != 0 {
+			t.Errorf("waiting build %d: exit %d\n%s", i, codes[i], errs[i])
+		}
 	}
 	countItems(t, out, "s2", n)
 	entries, _ := os.ReadDir(dir)

@@ -64,8 +64,6 @@ import (
 	"gitlab.com/eocat/eocat/internal/source"
 	"gitlab.com/eocat/eocat/internal/testenv"
 	"gitlab.com/eocat/eocat/internal/validate"
-	"gitlab.com/eocat/eocat/site"
-	"gitlab.com/eocat/eocat/templates"
 )
 
 var (
@@ -360,14 +358,7 @@ func (bs *benchServer) build(ctx context.Context, cfg *config.Config, out string
 // (none and the default in the benchmark's configuration).
 func benchRenderer(b *testing.B, cfg *config.Config) *render.Renderer {
 	b.Helper()
-	static, err := fs.Sub(site.FS, "static")
-	if err != nil {
-		b.Fatal(err)
-	}
-	r, err := render.New(render.Options{
-		Templates: templates.FS, Site: static, Basemap: cfg.Site.Basemap,
-		PageSize: cfg.Site.PageSize, Generator: "stacgen " + version,
-	})
+	r, err := pageRenderer(cfg, "", "", "")
 	if err != nil {
 		b.Fatal(err)
 	}

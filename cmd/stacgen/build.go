@@ -125,15 +125,19 @@ type summary struct {
 	Bytes    int64
 }
 
-// newRenderer builds the page renderer from the embedded templates and
-// static files, each overlaid by --templates / --site; nil with
+// newRenderer builds the page renderer for the command's flags; nil with
 // --pages=false.
 func newRenderer(c *cli.Context, cfg *config.Config, baseURL string) (*render.Renderer, error) {
 	if !c.Bool(flagPages) {
 		return nil, nil
 	}
-	overlay := func(flag string, base fs.FS) (fs.FS, error) {
-		dir := c.String(flag)
+	return pageRenderer(cfg, baseURL, c.String(flagTemplates), c.String(flagSite))
+}
+
+// pageRenderer builds the page renderer from the embedded templates and
+// static files, each overlaid by a folder when given (--templates, --site).
+func pageRenderer(cfg *config.Config, baseURL, templatesDir, siteDir string) (*render.Renderer, error) {
+	overlay := func(flag, dir string, base fs.FS) (fs.FS, error) {
 		if dir == "" {
 			return base, nil
 		}
@@ -142,7 +146,7 @@ func newRenderer(c *cli.Context, cfg *config.Config, baseURL string) (*render.Re
 		}
 		return render.Overlay(os.DirFS(dir), base), nil
 	}
-	tfs, err := overlay(flagTemplates, templates.FS)
+	tfs, err := overlay(flagTemplates, templatesDir, templates.FS)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +154,7 @@ func newRenderer(c *cli.Context, cfg *config.Config, baseURL string) (*render.Re
 	if err != nil {
 		return nil, err
 	}
-	sfs, err := overlay(flagSite, static)
+	sfs, err := overlay(flagSite, siteDir, static)
 	if err != nil {
 		return nil, err
 	}

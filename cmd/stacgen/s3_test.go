@@ -92,9 +92,15 @@ func (e *e2e) build(out string, incremental bool) error {
 	return e.buildCtx(context.Background(), out, incremental)
 }
 
+// buildCtx builds as `stacgen build` does by default (pages and
+// stac-geoparquet included), from the S3 server.
 func (e *e2e) buildCtx(ctx context.Context, out string, incremental bool) error {
+	pages, err := pageRenderer(e.cfg, "", "", "")
+	if err != nil {
+		return err
+	}
 	return build(ctx, slog.New(slog.DiscardHandler), e.cfg, buildOptions{
-		out: out, incremental: incremental, concurrency: 4, s3Client: e.client(),
+		out: out, incremental: incremental, concurrency: 4, s3Client: e.client(), pages: pages, parquet: true,
 		validateOpts: validate.Options{SchemaDir: e.schemas, Offline: true},
 	})
 }

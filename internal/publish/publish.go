@@ -30,7 +30,8 @@ type Output struct {
 	tmp       string
 	lock      *os.File
 	committed bool
-	dirs      sync.Map // folders already created under tmp
+	dirs      sync.Map   // folders already created under tmp
+	closeMu   sync.Mutex // Close may be called from several goroutines
 	entries   atomic.Int64
 	bytes     atomic.Int64
 }
@@ -321,7 +322,12 @@ func (o *Output) Commit() error {
 // destination is then untouched) and releases the lock. It may be called
 // more than once.
 func (o *Output) Close() {
-	if o == nil || o.lock == nil {
+	if o == nil {
+		return
+	}
+	o.closeMu.Lock()
+	defer o.closeMu.Unlock()
+	if o.lock == nil {
 		return
 	}
 	if !o.committed {
