@@ -308,7 +308,11 @@ func TestIncrementalRebuildTouchesOnlyChangedItems(t *testing.T) {
 			if still {
 				t.Errorf("%s survived the deletion of its objects", name)
 			}
-		case name == "sentinel-2-l2a/"+changed+"/"+changed+".json", name == "sentinel-2-l2a/collection.json":
+		case name == "sentinel-2-l2a/"+changed+"/"+changed+".json", name == "sentinel-2-l2a/collection.json",
+			// the pages and the Parquet file that show them, and the catalog
+			// page's item count
+			name == "sentinel-2-l2a/"+changed+"/index.html", name == "sentinel-2-l2a/index.html",
+			name == "sentinel-2-l2a/items.parquet", name == "index.html":
 			if now == doc {
 				t.Errorf("%s should have changed", name)
 			}
