@@ -12,8 +12,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,19 +119,28 @@ func TestSignInAndSignedLinksInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := signer.New(signer.Config{
-		Mode:        signer.ModeStatic,
-		Storage:     &presign.Storage{Endpoint: ep, Buckets: []string{"eodata"}, PathStyle: true, Region: s3.Region},
-		Verifier:    v,
-		Policy:      pol,
-		Credentials: presign.NewStatic(credentials.NewStaticCredentialsProvider(s3.AccessKey, s3.SecretKey, "")),
-		CORSOrigins: []string{origin},
-		Logger:      slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
+	newSigner := func(perSecond float64, burst int) http.Handler {
+		srv, err := signer.New(signer.Config{
+			Mode:          signer.ModeStatic,
+			Storage:       &presign.Storage{Endpoint: ep, Buckets: []string{"eodata"}, PathStyle: true, Region: s3.Region},
+			Verifier:      v,
+			Policy:        pol,
+			Credentials:   presign.NewStatic(credentials.NewStaticCredentialsProvider(s3.AccessKey, s3.SecretKey, "")),
+			CORSOrigins:   []string{origin},
+			RatePerSecond: perSecond, RateBurst: burst,
+			Logger: slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return srv
 	}
-	api := httptest.NewServer(srv)
+	// The site knows one signer URL; a test can switch it to a signer that
+	// allows one request per user per 1,000 s (its own rate limit: 429).
+	normal, limited := newSigner(0, 0), newSigner(0.001, 1)
+	var current atomic.Pointer[http.Handler]
+	current.Store(&normal)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*current.Load()).ServeHTTP(w, r) }))
 	t.Cleanup(api.Close)
 
 	cfg := writeConfig(t, dir, "signed.yaml", fmt.Sprintf(`catalog: {id: signed, title: Signed catalog, description: Private Sentinel-2 products.}
@@ -301,6 +312,41 @@ collections:
 		for _, p := range tab.Problems() { // the signer's 403 itself is expected
 			if !strings.Contains(p, "403") || !strings.Contains(p, api.URL) {
 				t.Errorf("bob: %s", p)
+			}
+		}
+	})
+
+	t.Run("a rate limit and an unreachable signer say what to do", func(t *testing.T) {
+		tab := testenv.NewTab(t, browserCtx, true)
+		tab.Open(t, itemPage)
+		signInAtDex(t, tab, testenv.DexUsers["alice"])
+		current.Store(&limited)
+		note := func(anchor string) string {
+			return testenv.Eval[string](t, tab, `document.querySelector('[data-signed-status="`+anchor+`"]').textContent`)
+		}
+		for _, anchor := range []string{"asset-1", "asset-2"} {
+			if err := chromedp.Do(tab.Ctx, chromedp.Click(chromedp.CSS(`button[data-sign="`+anchor+`"]`))); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, tab, anchor+"'s outcome", `document.querySelector('[data-signed-status="`+anchor+`"]').textContent !== ""`)
+		}
+		if got := note("asset-1"); !strings.HasPrefix(got, "expires ") {
+			t.Errorf("the first request within the limit: %q", got)
+		}
+		if got := note("asset-2"); !regexp.MustCompile(`^Too many requests: try again in \d+ s\.$`).MatchString(got) {
+			t.Errorf("429: %q", got)
+		}
+		api.Close()
+		if err := chromedp.Do(tab.Ctx, chromedp.Click(chromedp.CSS(`button[data-sign="asset-3"]`))); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, tab, "the unreachable signer's message", `document.querySelector('[data-signed-status="asset-3"]').textContent !== ""`)
+		if got := note("asset-3"); got != "The signing service cannot be reached. Try again later." {
+			t.Errorf("unreachable: %q", got)
+		}
+		for _, p := range tab.Problems() { // the 429 and the refused connection are the point
+			if !strings.Contains(p, api.URL) {
+				t.Errorf("%s", p)
 			}
 		}
 	})
