@@ -172,7 +172,7 @@ func checkBudget(entries, size, maxFiles, maxBytes int64) error {
 		over = append(over, fmt.Sprintf("%d files and folders (--%s %d)", entries, flagMaxFiles, maxFiles))
 	}
 	if maxBytes > 0 && size > maxBytes {
-		over = append(over, fmt.Sprintf("%s (--%s %s)", formatSize(size), flagMaxBytes, formatSize(maxBytes)))
+		over = append(over, fmt.Sprintf("%s (--%s %s)", render.HumanSize(float64(size)), flagMaxBytes, render.HumanSize(float64(maxBytes))))
 	}
 	if len(over) == 0 {
 		return nil
@@ -202,21 +202,6 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size (e.g. 1GB, 500MB, 2GiB, or bytes)", s)
 	}
 	return int64(f * mult), nil
-}
-
-// formatSize is the SI size with one decimal ("1.2 GB").
-func formatSize(n int64) string {
-	f := float64(n)
-	for _, u := range []string{"B", "kB", "MB", "GB"} {
-		if f < 1000 || u == "GB" {
-			if u == "B" {
-				return fmt.Sprintf("%d B", n)
-			}
-			return strconv.FormatFloat(f, 'f', 1, 64) + " " + u
-		}
-		f /= 1000
-	}
-	return ""
 }
 
 func build(ctx context.Context, log *slog.Logger, cfg *config.Config, o buildOptions) error {

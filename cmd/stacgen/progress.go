@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gitlab.com/eocat/eocat/internal/catalog"
+	"gitlab.com/eocat/eocat/internal/render"
 	"gitlab.com/eocat/eocat/internal/validate"
 	"golang.org/x/term"
 )
@@ -89,7 +90,7 @@ func (p *progress) summary(out string, s summary) {
 	fmt.Fprintf(p.w, "stacgen: wrote %s: %d collection(s), %d item(s) from %d object(s) in %.2fs (%.0f items/s); %d header(s) read, %d object(s) unchanged, %d warning(s)\n",
 		out, s.Collections, s.Items, s.Objects, s.Seconds, rate, s.HeaderReads, s.Reused, len(s.Warnings))
 	if s.Entries > 0 {
-		fmt.Fprintf(p.w, "stacgen: published %d files and folders, %s\n", s.Entries, formatSize(s.Bytes))
+		fmt.Fprintf(p.w, "stacgen: published %d files and folders, %s\n", s.Entries, render.HumanSize(float64(s.Bytes)))
 	}
 	if s.Failed > 0 {
 		fmt.Fprintf(p.w, "stacgen: %d item(s) left out (--skip-invalid-items)\n", s.Failed)

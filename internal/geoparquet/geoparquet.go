@@ -157,13 +157,6 @@ func (w *Writer) Add(it *stac.Item, doc []byte) error {
 // RowGroup is the number of rows per row group.
 func (w *Writer) RowGroup() int { return w.rowGroup }
 
-// Len is the number of items added.
-func (w *Writer) Len() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.rows)
-}
-
 // item is the part of a STAC item's JSON a row needs.
 type item struct {
 	Type           string                    `json:"type"`

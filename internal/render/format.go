@@ -234,8 +234,8 @@ func text(v any) string {
 	return string(b)
 }
 
-// humanSize reads like "12.4 MB" (SI units, as file managers show them).
-func humanSize(n float64) string {
+// HumanSize reads like "12.4 MB" (SI units, as file managers show them).
+func HumanSize(n float64) string {
 	units := []string{"B", "kB", "MB", "GB", "TB", "PB"}
 	i := 0
 	for n >= 1000 && i < len(units)-1 {

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"gitlab.com/eocat/eocat/internal/config"
 	"gitlab.com/eocat/eocat/internal/stac"
 )
 
@@ -92,16 +91,8 @@ func (r *Renderer) common(rel, jsonRel, jsonType, title string, ctx Context) com
 	if b := r.opts.Basemap; b != nil {
 		rc.Basemap = &basemap{URL: b.URL, Attribution: b.Attribution}
 	}
-	if r.signIn() {
-		s := r.opts.Signer
-		sc := &signerConf{URL: strings.TrimSuffix(s.URL, "/"), Issuer: s.Issuer, ClientID: s.ClientID, Scopes: s.Scopes, Token: s.Token}
-		if len(sc.Scopes) == 0 {
-			sc.Scopes = config.DefaultScopes
-		}
-		if sc.Token == "" {
-			sc.Token = "id_token"
-		}
-		rc.Signer = sc
+	if r.signer != nil {
+		rc.Signer = r.signer
 		c.SignIn = true
 	}
 	c.Runtime = jsonJS(rc)
@@ -128,7 +119,6 @@ type Row struct {
 	ID    string
 	Title string
 	Start time.Time // datetime, or start_datetime
-	End   time.Time
 	Cloud *float64
 	Thumb string // thumbnail href as in the item (relative to its folder, or absolute)
 	BBox  []float64
@@ -167,8 +157,7 @@ type assetView struct {
 	Bands       []string
 	Href        string // as in the JSON
 	Link        string // Href when it is safe to follow, else ""
-	Resolved    string // Href for the snippets: absolute when the base URL is known
-	Relative    bool   // Resolved is relative: the scripts make it absolute in the snippets
+	Resolved    string // Href for the snippets: absolute when the base URL is known (else the scripts make it so)
 	Snippets    []snippet
 	Signable    bool // the signer can sign it (auth:refs) and the site offers sign-in
 }
@@ -208,7 +197,11 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 	if p.Footprint != nil {
 		p.Where = bboxText(it.BBox)
 		p.Footprint.Label = "Footprint of " + it.ID + ": " + p.Where
-		p.Geo = jsonJS(featureCollection(feature{Type: "Feature", Geometry: geometryOrBBox(it.Geometry, it.BBox), Properties: map[string]any{"id": it.ID}}))
+		geom := it.Geometry
+		if len(rs) == 0 {
+			geom = bboxPolygon(it.BBox)
+		}
+		p.Geo = jsonJS(featureCollection(feature{Type: "Feature", Geometry: geom, Properties: map[string]any{"id": it.ID}}))
 	}
 	var imgOrigins []string
 	if row.Thumb != "" {
@@ -262,9 +255,6 @@ func rowOf(it *stac.Item) Row {
 			}
 		}
 	}
-	if s, ok := it.Properties["end_datetime"].(string); ok {
-		row.End, _ = time.Parse(time.RFC3339Nano, s)
-	}
 	if f, ok := number(it.Properties["eo:cloud_cover"]); ok {
 		row.Cloud = &f
 	}
@@ -312,13 +302,6 @@ func whenText(p map[string]any) string {
 	return ""
 }
 
-func geometryOrBBox(g any, bbox []float64) any {
-	if len(rings(g)) > 0 {
-		return g
-	}
-	return bboxPolygon(bbox)
-}
-
 func featureCollection(fs ...feature) map[string]any {
 	return map[string]any{"type": "FeatureCollection", "features": fs}
 }
@@ -330,15 +313,11 @@ func (r *Renderer) asset(i int, key string, a *stac.Asset, pageRel string) asset
 		Href: a.Href, Link: safeURL(a.Href), Resolved: a.Href,
 	}
 	if f, ok := number(a.Extra["file:size"]); ok && f >= 0 {
-		v.Size, v.SizeExact = humanSize(f), strconv.FormatFloat(f, 'f', 0, 64)+" bytes"
+		v.Size, v.SizeExact = HumanSize(f), strconv.FormatFloat(f, 'f', 0, 64)+" bytes"
 	}
 	v.Bands = bandsText(a.Extra["bands"])
-	if v.Link != "" && origin(v.Link) == "" {
-		v.Relative = true
-		if r.opts.BaseURL != "" {
-			v.Resolved = r.link(pageRel, a.Href)
-			v.Relative = false
-		}
+	if v.Link != "" {
+		v.Resolved = r.link(pageRel, a.Href) // absolute when the base URL is known
 	}
 	v.Signable = r.signIn() && signerRef(a)
 	return v

@@ -66,13 +66,14 @@ type Renderer struct {
 	pages         map[string]*template.Template // by template file name
 	md            goldmark.Markdown
 	basemapOrigin string
-	base          *url.URL // Options.BaseURL, parsed; nil when unknown
-	connect       []string // origins scripts may fetch from besides the site: the signer and the IdP
+	base          *url.URL    // Options.BaseURL, parsed; nil when unknown
+	connect       []string    // origins scripts may fetch from besides the site: the signer and the IdP
+	signer        *signerConf // the sign-in's runtime configuration; nil without sign-in
 	digest        string
 }
 
 // signIn reports whether pages offer sign-in.
-func (r *Renderer) signIn() bool { return r.opts.Signer != nil && r.opts.Signer.ClientID != "" }
+func (r *Renderer) signIn() bool { return r.signer != nil }
 
 // New parses the templates and checks that every required template and
 // static file is present, listing all that are missing.
@@ -125,8 +126,15 @@ func New(o Options) (*Renderer, error) {
 		}
 		r.basemapOrigin = origin
 	}
-	if r.signIn() {
-		for _, u := range []string{o.Signer.URL, o.Signer.Issuer} {
+	if s := o.Signer; s != nil && s.ClientID != "" {
+		r.signer = &signerConf{URL: strings.TrimSuffix(s.URL, "/"), Issuer: s.Issuer, ClientID: s.ClientID, Scopes: s.Scopes, Token: s.Token}
+		if len(r.signer.Scopes) == 0 {
+			r.signer.Scopes = config.DefaultScopes
+		}
+		if r.signer.Token == "" {
+			r.signer.Token = "id_token"
+		}
+		for _, u := range []string{s.URL, s.Issuer} {
 			if org := origin(u); org != "" && !slices.Contains(r.connect, org) {
 				r.connect = append(r.connect, org)
 			} else if org == "" {
@@ -260,7 +268,6 @@ func (r *Renderer) absolute(rel string) string {
 // funcs are the template helpers; the views carry values already in human
 // form, so there are few.
 var funcs = template.FuncMap{
-	"join": strings.Join,
 	// dict builds a map from key, value pairs: several values for one
 	// partial ({{template "pager" dict "Pager" .Pager "Label" "…"}}).
 	"dict": func(kv ...any) (map[string]any, error) {
