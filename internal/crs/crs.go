@@ -26,6 +26,7 @@ type UnsupportedError struct {
 	Code   int
 	Name   string // EPSG name when known, else ""
 	Reason string
+	err    error // the cause (e.g. a *MethodError), if any
 }
 
 func (e *UnsupportedError) Error() string {
@@ -35,7 +36,12 @@ func (e *UnsupportedError) Error() string {
 	return fmt.Sprintf("crs: EPSG:%d is not supported: %s", e.Code, e.Reason)
 }
 
-func (e *UnsupportedError) Unwrap() error { return ErrUnsupported }
+func (e *UnsupportedError) Unwrap() []error {
+	if e.err != nil {
+		return []error{ErrUnsupported, e.err}
+	}
+	return []error{ErrUnsupported}
+}
 
 // CRS is the Transformer returned by ForEPSG.
 type CRS struct {
@@ -44,6 +50,8 @@ type CRS struct {
 	kind  kind
 	proj  projection
 	datum *helmert // nil when the datum is treated as coincident with WGS 84
+	pm    float64  // prime meridian, radians east of Greenwich
+	unit  float64  // metres (projected) or radians (geographic) per axis unit; 0 = metre/degree
 }
 
 type kind int
@@ -60,7 +68,12 @@ func (c *CRS) EPSG() int { return c.code }
 // Name returns the EPSG name of the CRS, e.g. "WGS 84 / UTM zone 31N".
 func (c *CRS) Name() string { return c.name }
 
-func (c *CRS) String() string { return fmt.Sprintf("EPSG:%d (%s)", c.code, c.name) }
+func (c *CRS) String() string {
+	if c.code == 0 {
+		return c.name
+	}
+	return fmt.Sprintf("EPSG:%d (%s)", c.code, c.name)
+}
 
 // ToWGS84 converts CRS coordinates to WGS 84 longitude/latitude in degrees,
 // with the longitude normalised into [-180, 180].
@@ -79,10 +92,11 @@ func (c *CRS) toWGS84Raw(x, y float64) (lon, lat float64, err error) {
 	if !finite(x) || !finite(y) {
 		return 0, 0, fmt.Errorf("crs: %s: non-finite coordinate (%v, %v)", c, x, y)
 	}
-	lam, phi, err := c.proj.inverse(x, y)
+	lam, phi, err := c.proj.inverse(c.toSI(x, y))
 	if err != nil {
 		return 0, 0, fmt.Errorf("crs: %s: (%v, %v): %w", c, x, y, err)
 	}
+	lam += c.pm
 	if c.datum != nil {
 		lam, phi = c.datum.toWGS84(lam, phi)
 	}
@@ -103,11 +117,35 @@ func (c *CRS) FromWGS84(lon, lat float64) (x, y float64, err error) {
 	if c.datum != nil {
 		lam, phi = c.datum.fromWGS84(lam, phi)
 	}
-	x, y, err = c.proj.forward(lam, phi)
+	x, y, err = c.proj.forward(lam-c.pm, phi)
 	if err != nil {
 		return 0, 0, fmt.Errorf("crs: %s: (%v, %v): %w", c, lon, lat, err)
 	}
-	return x, y, nil
+	return c.fromSI(x, y)
+}
+
+// toSI converts axis values to what the projection takes: metres, or
+// degrees for the geographic identity.
+func (c *CRS) toSI(x, y float64) (float64, float64) {
+	switch {
+	case c.unit == 0:
+		return x, y
+	case c.kind == kindGeographic:
+		f := c.unit / deg
+		return x * f, y * f
+	}
+	return x * c.unit, y * c.unit
+}
+
+func (c *CRS) fromSI(x, y float64) (float64, float64, error) {
+	switch {
+	case c.unit == 0:
+		return x, y, nil
+	case c.kind == kindGeographic:
+		f := deg / c.unit
+		return x * f, y * f, nil
+	}
+	return x / c.unit, y / c.unit, nil
 }
 
 // normLon maps a longitude in degrees into [-180, 180], keeping +180 as is.
