@@ -99,8 +99,8 @@ func newProjection(method int, el Ellipsoid, p Params) (projection, kind, error)
 // Definition describes a CRS by its parts: what the generated EPSG table
 // holds for a code, and what a GeoTIFF's user-defined GeoKeys carry.
 type Definition struct {
-	Code          int     // EPSG code, 0 for a user-defined CRS
-	Name          string  // e.g. "WGS 84 / UTM zone 31N"; "" for user-defined
+	Code          int    // EPSG code, 0 for a user-defined CRS
+	Name          string // e.g. "WGS 84 / UTM zone 31N"; "" for user-defined
 	Ellipsoid     Ellipsoid
 	PrimeMeridian float64 // radians east of Greenwich
 	// Datum is the EPSG code of the geodetic datum, 0 when unknown or
