@@ -291,6 +291,9 @@ func isRaster(t string) bool {
 // absolute http(s) URL, or a relative reference without a scheme. Anything
 // else (javascript:, data:, s3:// …) returns "".
 func safeURL(href string) string {
+	if plainPath(href) {
+		return href
+	}
 	u, err := url.Parse(href)
 	if err != nil || strings.ContainsAny(href, "\x00\r\n\t") {
 		return ""
@@ -312,6 +315,9 @@ func safeURL(href string) string {
 
 // origin of an absolute http(s) URL ("https://host:port"), or "".
 func origin(href string) string {
+	if !strings.HasPrefix(href, "http") {
+		return ""
+	}
 	u, err := url.Parse(href)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return ""
@@ -357,4 +363,31 @@ func intervalText(start, end *string) string {
 		return s
 	}
 	return s + " to " + e
+}
+
+// plainPath reports whether s is a relative path that URL parsing and
+// resolution leave as it is: letters, digits and "._~-" in segments
+// separated by single slashes, no "." or ".." segment except a leading
+// "./", not starting with a slash. It is the fast path of safeURL, origin
+// and link, which otherwise parse (most hrefs of a catalog are like this).
+func plainPath(s string) bool {
+	s = strings.TrimPrefix(s, "./")
+	if s == "" || s[0] == '/' {
+		return false
+	}
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '/' {
+			if seg := s[start:i]; seg == "" && i < len(s) || seg == "." || seg == ".." {
+				return false
+			}
+			start = i + 1
+			continue
+		}
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '~' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

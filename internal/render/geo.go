@@ -1,9 +1,10 @@
 package render
 
 import (
+	"encoding/json"
+	"html/template"
 	"math"
 	"strconv"
-	"strings"
 
 	"gitlab.com/eocat/eocat/internal/crs"
 )
@@ -113,7 +114,11 @@ func footprintSVG(rs [][][2]float64, bbox []float64) *SVG {
 	scale := 1000 / math.Max(math.Max(w, h), 1e-9)
 	px := func(x float64) float64 { return ((x-minX)*k + pad) * scale }
 	py := func(y float64) float64 { return ((maxY - y) + pad) * scale }
-	var b strings.Builder
+	n := 0
+	for _, r := range rs {
+		n += len(r)
+	}
+	b := make([]byte, 0, 16*n+8)
 	for _, r := range rs {
 		for i, p := range r {
 			x := p[0]
@@ -121,18 +126,20 @@ func footprintSVG(rs [][][2]float64, bbox []float64) *SVG {
 				x += 360
 			}
 			if i == 0 {
-				b.WriteString("M")
+				b = append(b, 'M')
 			} else {
-				b.WriteString("L")
+				b = append(b, 'L')
 			}
-			b.WriteString(num(px(x)) + " " + num(py(p[1])))
+			b = strconv.AppendFloat(b, px(x), 'f', 1, 64)
+			b = append(b, ' ')
+			b = strconv.AppendFloat(b, py(p[1]), 'f', 1, 64)
 		}
-		b.WriteString("Z")
+		b = append(b, 'Z')
 	}
 	vw, vh := (w+2*pad)*scale, (h+2*pad)*scale
 	return &SVG{
 		ViewBox: "0 0 " + num(vw) + " " + num(vh),
-		Path:    b.String(),
+		Path:    string(b),
 	}
 }
 
@@ -161,4 +168,120 @@ func bboxPolygon(b []float64) any {
 		return map[string]any{"type": "MultiPolygon", "coordinates": [][][][2]float64{poly(b[0], b[1], 180, b[3]), poly(-180, b[1], b[2], b[3])}}
 	}
 	return map[string]any{"type": "Polygon", "coordinates": poly(b[0], b[1], b[2], b[3])}
+}
+
+// itemGeoJS is what jsonJS(featureCollection(feature{Type: "Feature",
+// Geometry: geom, Properties: map[string]any{"id": id}})) gives, written
+// directly when geom is a footprint as stacgen builds it (Polygon or
+// MultiPolygon rings): an item page's largest data block, on every item.
+func itemGeoJS(geom any, id string) template.JS {
+	var g crs.Geometry
+	switch v := geom.(type) {
+	case *crs.Geometry:
+		if v != nil {
+			g = *v
+		}
+	case crs.Geometry:
+		g = v
+	}
+	var polys [][][][2]float64
+	switch c := g.Coordinates.(type) {
+	case [][][2]float64:
+		if g.Type == "Polygon" {
+			polys = [][][][2]float64{c}
+		}
+	case [][][][2]float64:
+		if g.Type == "MultiPolygon" {
+			polys = c
+		}
+	}
+	idJSON, err := json.Marshal(id)
+	if polys == nil || err != nil {
+		return jsonJS(featureCollection(feature{Type: "Feature", Geometry: geom, Properties: map[string]any{"id": id}}))
+	}
+	b := make([]byte, 0, 128+48*len(polys[0][0]))
+	b = append(b, `{"features":[{"type":"Feature","geometry":{"type":"`...)
+	b = append(b, g.Type...)
+	b = append(b, `","coordinates":`...)
+	if g.Type == "MultiPolygon" {
+		b = append(b, '[')
+	}
+	for i, poly := range polys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		for j, ring := range poly {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			for k, pt := range ring {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, '[')
+				b = appendJSONFloat(b, pt[0])
+				b = append(b, ',')
+				b = appendJSONFloat(b, pt[1])
+				b = append(b, ']')
+			}
+			b = append(b, ']')
+		}
+		b = append(b, ']')
+	}
+	if g.Type == "MultiPolygon" {
+		b = append(b, ']')
+	}
+	b = append(b, `},"properties":{"id":`...)
+	b = append(b, idJSON...)
+	b = append(b, `}}],"type":"FeatureCollection"}`...)
+	return template.JS(b)
+}
+
+// appendJSONFloat formats f as encoding/json does. Footprint coordinates
+// are rounded to 1e-9 (crs.Footprint), and the shortest decimal of such a
+// value within ±1e6 is its integer and nine-digit fraction without trailing
+// zeros: written from integers, which is several times faster than the
+// shortest-decimal search.
+func appendJSONFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...)
+	}
+	if a := math.Abs(f); a >= 1e-6 && a < 1e6 {
+		if n := math.Round(f * 1e9); n/1e9 == f {
+			i := int64(n)
+			if i < 0 {
+				b = append(b, '-')
+				i = -i
+			}
+			b = strconv.AppendInt(b, i/1e9, 10)
+			if frac := i % 1e9; frac != 0 {
+				var d [10]byte
+				d[0] = '.'
+				for k := 9; k >= 1; k-- {
+					d[k] = byte('0' + frac%10)
+					frac /= 10
+				}
+				end := 10
+				for d[end-1] == '0' {
+					end--
+				}
+				b = append(b, d[:end]...)
+			}
+			return b
+		}
+	}
+	format := byte('f')
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' { // e-07 → e-7, as encoding/json writes it
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }

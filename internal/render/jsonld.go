@@ -90,35 +90,57 @@ func (r *Renderer) collectionJSONLD(rel string, c *stac.Collection) map[string]a
 	return out
 }
 
-func (r *Renderer) itemJSONLD(rel string, it *stac.Item, p *itemPage) map[string]any {
-	out := map[string]any{
-		"@context": schemaOrg, "@type": "Dataset", "identifier": it.ID, "name": p.Title,
-		"description": p.Description,
-		"isPartOf":    map[string]any{"@type": "Dataset", "name": p.Collection.Title, "url": r.link(rel, p.Collection.Href)},
-	}
-	if u := r.absolute(rel); u != "" {
-		out["url"] = u
-	}
-	if pl := place(it.BBox); pl != nil {
-		out["spatialCoverage"] = pl
+// ldItem is the item's schema.org Dataset. Structs rather than maps (as
+// for the collection and the catalog, one page each) because items are
+// many: encoding/json encodes a struct with a cached encoder, a map by
+// sorting its keys. Fields are in the order a map would give.
+type ldItem struct {
+	Context          string         `json:"@context"`
+	Type             string         `json:"@type"`
+	Description      string         `json:"description"`
+	Distribution     []ldDownload   `json:"distribution"`
+	Identifier       string         `json:"identifier"`
+	IsPartOf         ldRef          `json:"isPartOf"`
+	Name             string         `json:"name"`
+	SpatialCoverage  map[string]any `json:"spatialCoverage,omitempty"`
+	TemporalCoverage string         `json:"temporalCoverage,omitempty"`
+	URL              string         `json:"url,omitempty"`
+}
+
+type ldDownload struct {
+	Type           string `json:"@type"`
+	ContentURL     string `json:"contentUrl"`
+	EncodingFormat string `json:"encodingFormat,omitempty"`
+	Name           string `json:"name"`
+}
+
+type ldRef struct {
+	Type string `json:"@type"`
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+func (r *Renderer) itemJSONLD(rel string, it *stac.Item, p *itemPage) *ldItem {
+	out := &ldItem{
+		Context: schemaOrg, Type: "Dataset", Identifier: it.ID, Name: p.Title,
+		Description:     p.Description,
+		IsPartOf:        ldRef{Type: "Dataset", Name: p.Collection.Title, URL: r.link(rel, p.Collection.Href)},
+		URL:             r.absolute(rel),
+		SpatialCoverage: place(it.BBox),
 	}
 	if s, ok := it.Properties["datetime"].(string); ok {
-		out["temporalCoverage"] = s
+		out.TemporalCoverage = s
 	} else if s, ok := it.Properties["start_datetime"].(string); ok {
 		e, _ := it.Properties["end_datetime"].(string)
-		out["temporalCoverage"] = s + "/" + orID(e, "..")
+		out.TemporalCoverage = s + "/" + orID(e, "..")
 	}
-	dist := []any{map[string]any{"@type": "DataDownload", "encodingFormat": stac.MediaGeoJSON, "contentUrl": r.link(rel, it.ID+".json"), "name": "STAC Item"}}
+	out.Distribution = make([]ldDownload, 1, 1+len(p.Assets))
+	out.Distribution[0] = ldDownload{Type: "DataDownload", EncodingFormat: stac.MediaGeoJSON, ContentURL: r.link(rel, it.ID+".json"), Name: "STAC Item"}
 	for _, a := range p.Assets {
 		if a.Link == "" {
 			continue
 		}
-		d := map[string]any{"@type": "DataDownload", "contentUrl": r.link(rel, a.Link), "name": orID(a.Title, a.Key)}
-		if a.TypeFull != "" {
-			d["encodingFormat"] = a.TypeFull
-		}
-		dist = append(dist, d)
+		out.Distribution = append(out.Distribution, ldDownload{Type: "DataDownload", ContentURL: r.link(rel, a.Link), Name: orID(a.Title, a.Key), EncodingFormat: a.TypeFull})
 	}
-	out["distribution"] = dist
 	return out
 }

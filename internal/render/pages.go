@@ -27,8 +27,11 @@ type Context struct {
 	CollectionTitle string // item pages
 }
 
-// common is the data every page's layout uses.
-type common struct {
+// Common is the data every page's layout uses. Pages embed it, and the
+// layout reads it through {{with .Common}}: text/template looks up a
+// promoted field with a breadth-first search over the embedded structs on
+// every access, a direct field with a short scan.
+type Common struct {
 	Title        string      // <title> and the main heading
 	Description  string      // meta description (plain text)
 	Root         string      // relative path to the site root ("", "../", "../../")
@@ -80,23 +83,29 @@ func jsonJS(v any) template.JS {
 	return template.JS(b)
 }
 
-func (r *Renderer) common(rel, jsonRel, jsonType, title string, ctx Context) common {
+func (r *Renderer) common(rel, jsonRel, jsonType, title string, ctx Context) Common {
 	root := rootPrefix(rel)
-	c := common{
+	return Common{
 		Title: title, Root: root, Static: root + StaticDir + "/",
 		JSONHref: path.Base(jsonRel), JSONType: jsonType, Canonical: r.absolute(rel),
 		CatalogTitle: ctx.CatalogTitle, Generator: r.opts.Generator,
+		Runtime: r.runtime(root), SignIn: r.signIn(),
 	}
-	rc := runtimeConfig{Root: root}
+}
+
+// runtime is the runtime configuration of the pages at root, encoded once
+// per depth.
+func (r *Renderer) runtime(root string) template.JS {
+	if v, ok := r.runtimes.Load(root); ok {
+		return v.(template.JS)
+	}
+	rc := runtimeConfig{Root: root, Signer: r.signer}
 	if b := r.opts.Basemap; b != nil {
 		rc.Basemap = &basemap{URL: b.URL, Attribution: b.Attribution}
 	}
-	if r.signer != nil {
-		rc.Signer = r.signer
-		c.SignIn = true
-	}
-	c.Runtime = jsonJS(rc)
-	return c
+	js := jsonJS(rc)
+	r.runtimes.Store(root, js)
+	return js
 }
 
 // link resolves a page-relative reference for JSON-LD: absolute when the
@@ -105,6 +114,15 @@ func (r *Renderer) link(pageRel, ref string) string {
 	if r.base == nil || strings.HasPrefix(ref, "https://") || strings.HasPrefix(ref, "http://") || safeURL(ref) == "" {
 		return ref
 	}
+	if r.plainBase && plainPath(pageRel) && plainPath(ref) && !strings.HasPrefix(pageRel, "./") {
+		// What the resolution below gives, without parsing.
+		return r.opts.BaseURL + pageRel[:strings.LastIndexByte(pageRel, '/')+1] + strings.TrimPrefix(ref, "./")
+	}
+	return r.resolve(pageRel, ref)
+}
+
+// resolve is link's general case: ref resolved against the page's URL.
+func (r *Renderer) resolve(pageRel, ref string) string {
 	u, err := url.Parse(ref)
 	if err != nil {
 		return ref
@@ -125,7 +143,7 @@ type Row struct {
 }
 
 type itemPage struct {
-	common
+	Common
 	PropRows      template.HTML // the rows of Props (rows.go)
 	AssetRows     template.HTML // the rows of Assets
 	SnippetBlocks template.HTML // the blocks of Snippets
@@ -183,7 +201,7 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 	if row.Title != "" && row.Title != it.ID {
 		title = row.Title
 	}
-	p := itemPage{common: r.common(rel, it.ID+".json", stac.MediaGeoJSON, title, ctx), ID: it.ID}
+	p := itemPage{Common: r.common(rel, it.ID+".json", stac.MediaGeoJSON, title, ctx), ID: it.ID}
 	p.Collection = Link{Title: orID(ctx.CollectionTitle, it.Collection), Href: "../index.html"}
 	p.Crumbs = []Link{{ctx.CatalogTitle, p.Root + "index.html"}, p.Collection, {Title: it.ID}}
 	p.Description = fmt.Sprintf("%s: %s", p.Collection.Title, it.ID)
@@ -201,7 +219,7 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 		if len(rs) == 0 {
 			geom = bboxPolygon(it.BBox)
 		}
-		p.Geo = jsonJS(featureCollection(feature{Type: "Feature", Geometry: geom, Properties: map[string]any{"id": it.ID}}))
+		p.Geo = itemGeoJS(geom, it.ID)
 	}
 	var imgOrigins []string
 	if row.Thumb != "" {
@@ -509,7 +527,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // ---- collections ----
 
 type collectionPage struct {
-	common
+	Common
 	First       bool // page 1, with the collection's description
 	ID          string
 	Markdown    template.HTML
@@ -671,7 +689,7 @@ func (r *Renderer) Collection(w Writer, rel string, c *stac.Collection, rows []R
 	for n := 1; n <= pages; n++ {
 		prel := dir + "/" + listPage(n)
 		p := base
-		p.common = r.common(prel, "collection.json", stac.MediaJSON, title, ctx)
+		p.Common = r.common(prel, "collection.json", stac.MediaJSON, title, ctx)
 		p.First = n == 1
 		p.Description = plainSummary(c.Description, 300)
 		if n > 1 {
@@ -840,19 +858,19 @@ func itemAssets(m map[string]map[string]any) []assetDef {
 // ---- the catalog ----
 
 type catalogPage struct {
-	common
+	Common
 	Markdown template.HTML
 	Cards    []Card
 }
 
-type notFoundPage struct{ common }
+type notFoundPage struct{ Common }
 
 // Catalog renders the root page (index.html beside the catalog JSON at
 // rel), the site's 404.html, and copies the static files.
 func (r *Renderer) Catalog(w Writer, rel string, cat *stac.Catalog, cards []Card) error {
 	title := orID(cat.Title, cat.ID)
 	prel := pageOf(rel)
-	p := catalogPage{common: r.common(prel, path.Base(rel), stac.MediaJSON, title, Context{CatalogTitle: title}), Markdown: r.markdown(cat.Description), Cards: cards}
+	p := catalogPage{Common: r.common(prel, path.Base(rel), stac.MediaJSON, title, Context{CatalogTitle: title}), Markdown: r.markdown(cat.Description), Cards: cards}
 	p.Description = plainSummary(cat.Description, 300)
 	p.Crumbs = []Link{{Title: title}}
 	var origins []string
@@ -874,15 +892,15 @@ func (r *Renderer) Catalog(w Writer, rel string, cat *stac.Catalog, cards []Card
 	if u, err := url.Parse(r.opts.BaseURL); err == nil && r.opts.BaseURL != "" {
 		root = u.EscapedPath()
 	}
-	nf := notFoundPage{common: common{Title: "Page not found", Root: root, Static: root + StaticDir + "/", CatalogTitle: title, Generator: r.opts.Generator,
-		Crumbs: []Link{{title, root + "index.html"}, {Title: "Page not found"}}, CSP: r.csp(nil), Runtime: jsonJS(runtimeConfig{Root: root})}}
+	nf := notFoundPage{Common: Common{Title: "Page not found", Root: root, Static: root + StaticDir + "/", CatalogTitle: title, Generator: r.opts.Generator,
+		Crumbs: []Link{{title, root + "index.html"}, {Title: "Page not found"}}, CSP: r.csp(nil), Runtime: r.runtime(root)}}
 	if err := r.execute(w, "404.html", "404.html", nf); err != nil {
 		return err
 	}
 	if r.signIn() {
 		// The redirect URI of the sign-in: a real file, since a redirect
 		// URI cannot carry a fragment.
-		cb := notFoundPage{common: r.common("callback.html", "", "", "Signing in", Context{CatalogTitle: title})}
+		cb := notFoundPage{Common: r.common("callback.html", "", "", "Signing in", Context{CatalogTitle: title})}
 		cb.JSONHref = ""
 		cb.Crumbs = []Link{{title, "index.html"}, {Title: "Signing in"}}
 		cb.CSP = r.csp(nil)

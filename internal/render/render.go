@@ -12,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/yuin/goldmark"
 	"gitlab.com/eocat/eocat/internal/config"
@@ -67,9 +68,12 @@ type Renderer struct {
 	md            goldmark.Markdown
 	basemapOrigin string
 	base          *url.URL    // Options.BaseURL, parsed; nil when unknown
+	plainBase     bool        // base.String() == Options.BaseURL: link may concatenate
 	connect       []string    // origins scripts may fetch from besides the site: the signer and the IdP
 	signer        *signerConf // the sign-in's runtime configuration; nil without sign-in
 	digest        string
+	runtimes      sync.Map // root prefix → template.JS (runtime)
+	defaultCSP    string   // csp(nil)
 }
 
 // signIn reports whether pages offer sign-in.
@@ -107,7 +111,7 @@ func New(o Options) (*Renderer, error) {
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return nil, fmt.Errorf("render: base URL %q is not an absolute http(s) URL", o.BaseURL)
 		}
-		r.base = u
+		r.base, r.plainBase = u, u.String() == o.BaseURL
 	}
 	for _, page := range []string{"catalog.html", "collection.html", "item.html", "404.html", "callback.html"} {
 		t, err := template.New(page).Funcs(funcs).ParseFS(o.Templates, "layout.html", "partials.html", page)
@@ -147,6 +151,7 @@ func New(o Options) (*Renderer, error) {
 		return nil, fmt.Errorf("render: %w", err)
 	}
 	r.digest = d
+	r.defaultCSP = r.csp(nil)
 	return r, nil
 }
 
@@ -220,6 +225,9 @@ func tileOrigin(tmpl string) (string, error) {
 // everything else from the site itself; images also from the basemap and
 // the given origins (thumbnails hosted elsewhere).
 func (r *Renderer) csp(imgOrigins []string) string {
+	if len(imgOrigins) == 0 && r.defaultCSP != "" {
+		return r.defaultCSP
+	}
 	img := []string{"'self'"}
 	if r.basemapOrigin != "" {
 		img = append(img, r.basemapOrigin)
