@@ -47,6 +47,11 @@ type Common struct {
 	Crumbs       []Link
 	Generator    string
 	SignIn       bool // the page offers sign-in (loads oidc-client-ts and auth.js)
+	// HeadLinks are the <link> and <script> elements of the site's own
+	// files (icon, stylesheets, scripts; Leaflet on pages with a map, the
+	// OpenID client with sign-in): the same for every page of one depth and
+	// kind, so written once rather than by six template actions per page.
+	HeadLinks template.HTML
 }
 
 // runtimeConfig is the site's runtime configuration, read by the scripts
@@ -251,7 +256,7 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 	}
 	p.CSP = r.csp(imgOrigins)
 	p.JSONLD = jsonJS(r.itemJSONLD(rel, it, &p))
-	return row, r.execute(w, "item.html", rel, p)
+	return row, r.execute(w, "item.html", rel, &p.Common, &p)
 }
 
 func orID(title, id string) string {
@@ -389,12 +394,22 @@ func bandsText(v any) []string {
 	return out
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
 // fileName is the last path segment of an href, safe in a shell or a
-// Python string.
+// Python string: every run of bytes other than letters, digits and "._-"
+// becomes one "_", and leading "_" and "." are dropped.
 func fileName(u *url.URL) string {
-	name := strings.TrimLeft(unsafeName.ReplaceAllString(path.Base(u.Path), "_"), "_.")
+	base := path.Base(u.Path)
+	b := make([]byte, 0, len(base))
+	run := false
+	for i := 0; i < len(base); i++ {
+		c := base[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-' {
+			b, run = append(b, c), false
+		} else if !run {
+			b, run = append(b, '_'), true
+		}
+	}
+	name := strings.TrimLeft(string(b), "_.")
 	if name == "" {
 		return "asset"
 	}
@@ -737,7 +752,7 @@ func (r *Renderer) Collection(w Writer, rel string, c *stac.Collection, rows []R
 		if n == 1 { // one Dataset per collection, not one per list page
 			p.JSONLD = jsonJS(r.collectionJSONLD(prel, c))
 		}
-		if err := r.execute(w, "collection.html", prel, p); err != nil {
+		if err := r.execute(w, "collection.html", prel, &p.Common, &p); err != nil {
 			return Card{}, err
 		}
 	}
@@ -883,7 +898,7 @@ func (r *Renderer) Catalog(w Writer, rel string, cat *stac.Catalog, cards []Card
 	}
 	p.CSP = r.csp(origins)
 	p.JSONLD = jsonJS(r.catalogJSONLD(prel, cat, cards))
-	if err := r.execute(w, "catalog.html", prel, p); err != nil {
+	if err := r.execute(w, "catalog.html", prel, &p.Common, &p); err != nil {
 		return err
 	}
 	// 404.html is served at any depth: its links are absolute paths from
@@ -894,7 +909,7 @@ func (r *Renderer) Catalog(w Writer, rel string, cat *stac.Catalog, cards []Card
 	}
 	nf := notFoundPage{Common: Common{Title: "Page not found", Root: root, Static: root + StaticDir + "/", CatalogTitle: title, Generator: r.opts.Generator,
 		Crumbs: []Link{{title, root + "index.html"}, {Title: "Page not found"}}, CSP: r.csp(nil), Runtime: r.runtime(root)}}
-	if err := r.execute(w, "404.html", "404.html", nf); err != nil {
+	if err := r.execute(w, "404.html", "404.html", &nf.Common, &nf); err != nil {
 		return err
 	}
 	if r.signIn() {
@@ -904,7 +919,7 @@ func (r *Renderer) Catalog(w Writer, rel string, cat *stac.Catalog, cards []Card
 		cb.JSONHref = ""
 		cb.Crumbs = []Link{{title, "index.html"}, {Title: "Signing in"}}
 		cb.CSP = r.csp(nil)
-		if err := r.execute(w, "callback.html", "callback.html", cb); err != nil {
+		if err := r.execute(w, "callback.html", "callback.html", &cb.Common, &cb); err != nil {
 			return err
 		}
 	}

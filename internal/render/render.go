@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -73,6 +74,7 @@ type Renderer struct {
 	signer        *signerConf // the sign-in's runtime configuration; nil without sign-in
 	digest        string
 	runtimes      sync.Map // root prefix → template.JS (runtime)
+	heads         sync.Map // headLinks key → template.HTML
 	defaultCSP    string   // csp(nil)
 }
 
@@ -241,14 +243,41 @@ func (r *Renderer) csp(imgOrigins []string) string {
 		"; connect-src " + strings.Join(append([]string{"'self'"}, r.connect...), " ") + "; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'"
 }
 
-// execute renders one page template into w at rel.
-func (r *Renderer) execute(w Writer, page, rel string, data any) error {
+// execute renders one page template into w at rel; c is data's Common.
+func (r *Renderer) execute(w Writer, page, rel string, c *Common, data any) error {
+	c.HeadLinks = r.headLinks(c.Static, c.Geo != "", c.SignIn)
 	var buf bytes.Buffer
 	buf.Grow(16 << 10)
 	if err := r.pages[page].ExecuteTemplate(&buf, "layout", data); err != nil {
 		return fmt.Errorf("render %s: %w", rel, err)
 	}
 	return w.WriteFile(rel, buf.Bytes())
+}
+
+// headLinks returns Common.HeadLinks for the static files at static (a
+// relative or absolute path ending in "/"), cached.
+func (r *Renderer) headLinks(static string, geo, signIn bool) template.HTML {
+	key := static + "|" + strconv.FormatBool(geo) + strconv.FormatBool(signIn)
+	if v, ok := r.heads.Load(key); ok {
+		return v.(template.HTML)
+	}
+	var b strings.Builder
+	link := func(format, file string) {
+		fmt.Fprintf(&b, format, template.HTMLEscapeString(static+file))
+	}
+	link("\n<link rel=\"icon\" href=\"%s\" type=\"image/svg+xml\">", "favicon.svg")
+	link("\n<link rel=\"stylesheet\" href=\"%s\">", "eocat.css")
+	if geo {
+		link("\n<link rel=\"stylesheet\" href=\"%s\">", "vendor/leaflet/leaflet.css")
+		link("\n<script src=\"%s\" defer></script>", "vendor/leaflet/leaflet.js")
+	}
+	if signIn {
+		link("\n<script src=\"%s\" defer></script>", "vendor/oidc-client-ts/oidc-client-ts.min.js")
+	}
+	link("\n<script type=\"module\" src=\"%s\"></script>", "eocat.js")
+	h := template.HTML(strings.TrimPrefix(b.String(), "\n"))
+	r.heads.Store(key, h)
+	return h
 }
 
 // rootPrefix is the relative path from the folder of rel to the site root.
