@@ -59,7 +59,8 @@ type rowRef struct {
 	start  int64  // µs since the epoch; math.MinInt64 without a time
 	curve  uint32 // Hilbert index of the bbox centre
 	off    int64
-	n      int32
+	wkb    int32 // bytes of geometry WKB at off (0: no geometry), then the JSON
+	n      int32 // bytes of JSON
 }
 
 // NewWriter starts a writer whose spill file lives in the system's
@@ -88,9 +89,15 @@ func (w *Writer) Close() {
 	}
 }
 
-// Add records an item; doc is its encoded JSON (as published).
+// Add records an item; doc is its encoded JSON (as published). The
+// geometry is spilled as WKB beside the JSON, converted from the item's
+// own value (the JSON is not decoded twice for it).
 func (w *Writer) Add(it *stac.Item, doc []byte) error {
-	ref := rowRef{id: it.ID, start: math.MinInt64, n: int32(len(doc))}
+	wkb, err := wkbOf(it.Geometry)
+	if err != nil {
+		return fmt.Errorf("geoparquet: %s: %w", it.ID, err)
+	}
+	ref := rowRef{id: it.ID, start: math.MinInt64, wkb: int32(len(wkb)), n: int32(len(doc))}
 	for _, k := range []string{"datetime", "start_datetime"} {
 		if s, ok := it.Properties[k].(string); ok {
 			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
@@ -115,12 +122,14 @@ func (w *Writer) Add(it *stac.Item, doc []byte) error {
 	if w.spill == nil {
 		return errors.New("geoparquet: writer closed")
 	}
-	if _, err := w.spill.Write(doc); err != nil {
-		w.err = fmt.Errorf("geoparquet: spilling %s: %w", it.ID, err)
-		return w.err
+	for _, b := range [][]byte{wkb, doc} {
+		if _, err := w.spill.Write(b); err != nil {
+			w.err = fmt.Errorf("geoparquet: spilling %s: %w", it.ID, err)
+			return w.err
+		}
 	}
 	ref.off = w.off
-	w.off += int64(len(doc))
+	w.off += int64(len(wkb) + len(doc))
 	w.rows = append(w.rows, ref)
 	for k, v := range it.Properties {
 		w.props[k] = merge(w.props[k], kindOf(v))
@@ -157,13 +166,14 @@ func (w *Writer) Add(it *stac.Item, doc []byte) error {
 // RowGroup is the number of rows per row group.
 func (w *Writer) RowGroup() int { return w.rowGroup }
 
-// item is the part of a STAC item's JSON a row needs.
+// item is the part of a STAC item's JSON a row needs (the geometry comes
+// as WKB from Add).
 type item struct {
 	Type           string                    `json:"type"`
 	StacVersion    string                    `json:"stac_version"`
 	StacExtensions []string                  `json:"stac_extensions"`
 	ID             string                    `json:"id"`
-	Geometry       json.RawMessage           `json:"geometry"`
+	Geometry       []byte                    `json:"-"` // WKB
 	BBox           []float64                 `json:"bbox"`
 	Properties     map[string]any            `json:"properties"`
 	Links          []map[string]any          `json:"links"`
@@ -207,12 +217,16 @@ func (w *Writer) WriteTo(out io.Writer, coll *stac.Collection) error {
 		return err
 	}
 	for _, r := range rows {
-		buf = slices.Grow(buf[:0], int(r.n))[:r.n]
+		n := int(r.wkb) + int(r.n)
+		buf = slices.Grow(buf[:0], n)[:n]
 		if _, err := w.spill.ReadAt(buf, r.off); err != nil {
 			return fmt.Errorf("geoparquet: reading back %s: %w", r.id, err)
 		}
 		var it item
-		if err := json.Unmarshal(buf, &it); err != nil {
+		if r.wkb > 0 {
+			it.Geometry = bytes.Clone(buf[:r.wkb]) // buf is reused; the batch keeps rows
+		}
+		if err := json.Unmarshal(buf[r.wkb:], &it); err != nil {
 			return fmt.Errorf("geoparquet: %s: %w", r.id, err)
 		}
 		row, err := w.row(&it)
@@ -290,12 +304,8 @@ func (w *Writer) row(it *item) (map[string]any, error) {
 	if it.Collection != "" {
 		row["collection"] = &it.Collection
 	}
-	if len(it.Geometry) > 0 && !bytes.Equal(it.Geometry, []byte("null")) {
-		wkb, err := toWKB(it.Geometry)
-		if err != nil {
-			return nil, err
-		}
-		row["geometry"] = wkb
+	if len(it.Geometry) > 0 {
+		row["geometry"] = it.Geometry
 	}
 	if b := it.BBox; len(b) == 4 || len(b) == 6 {
 		h := len(b) / 2
@@ -415,6 +425,56 @@ func geometryType(g any) (string, bool) {
 		return s, ok
 	}
 	return "", false
+}
+
+// wkbOf encodes an item's geometry as little-endian WKB: directly from a
+// footprint as stacgen computes it (*crs.Geometry), through its JSON
+// otherwise (an item read back from a previous build); nil for no geometry.
+func wkbOf(g any) ([]byte, error) {
+	switch t := g.(type) {
+	case nil:
+		return nil, nil
+	case *crs.Geometry:
+		if t == nil {
+			return nil, nil
+		}
+		switch c := t.Coordinates.(type) {
+		case [][][2]float64:
+			if t.Type == "Polygon" {
+				return appendPolygon(make([]byte, 0, 9+len(c)*(4+16*len(c[0]))), c), nil
+			}
+		case [][][][2]float64:
+			if t.Type == "MultiPolygon" {
+				b := append(make([]byte, 0, 1024), 1)
+				b = binary.LittleEndian.AppendUint32(b, 6)
+				b = binary.LittleEndian.AppendUint32(b, uint32(len(c)))
+				for _, p := range c {
+					b = appendPolygon(b, p)
+				}
+				return b, nil
+			}
+		}
+	}
+	raw, err := json.Marshal(g)
+	if err != nil || string(raw) == "null" {
+		return nil, err
+	}
+	return toWKB(raw)
+}
+
+// appendPolygon appends one WKB Polygon.
+func appendPolygon(b []byte, rs [][][2]float64) []byte {
+	b = append(b, 1)
+	b = binary.LittleEndian.AppendUint32(b, 3)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(rs)))
+	for _, r := range rs {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(r)))
+		for _, p := range r {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p[0]))
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p[1]))
+		}
+	}
+	return b
 }
 
 // toWKB encodes a GeoJSON Polygon or MultiPolygon as little-endian WKB.
