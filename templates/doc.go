@@ -12,7 +12,11 @@
 //
 // The data each template receives is documented on internal/render's view
 // types (catalogPage, collectionPage, itemPage, notFoundPage, the latter
-// also for callback.html). A data centre
+// also for callback.html). Each embeds render.Common, the data of the
+// layout, which layout.html reads through {{with .Common}} (a direct field
+// is cheaper for text/template than a promoted one, on every action of
+// every page); Common.HeadLinks holds the <link>/<script> elements of the
+// site's own files. A data centre
 // restyles its site with `stacgen build --templates DIR`: a file in DIR
 // replaces the embedded one of the same name, the others stay. Templates are
 // html/template: every value is escaped for its context.
