@@ -95,7 +95,7 @@ func runBuild(c *cli.Context) error {
 		concurrency:  c.Int(flagConcurrency),
 		skipInvalid:  c.Bool(flagSkipInvalid),
 		waitLock:     c.Duration(flagWaitLock),
-		validateOpts: validate.Options{SchemaDir: c.String(flagSchemas), Offline: c.Bool(flagOffline)},
+		validateOpts: validateOptions(c),
 		progress:     newProgress(c.App.ErrWriter, log),
 	})
 }

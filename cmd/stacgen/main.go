@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"gitlab.com/eocat/eocat/internal/validate"
 	"io"
 	"log/slog"
 	"os"
@@ -82,6 +83,7 @@ const (
 	flagIncremental = "incremental"
 	flagSchemas     = "schemas"
 	flagOffline     = "offline"
+	flagExact       = "exact-validation"
 	flagConcurrency = "concurrency"
 	flagSkipInvalid = "skip-invalid-items"
 	flagWaitLock    = "wait-lock"
@@ -112,7 +114,13 @@ func schemaFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: flagSchemas, EnvVars: envVar(flagSchemas), Usage: "folder mirroring the official STAC schemas as `DIR`/<host>/<path>; searched before the user cache and the network"},
 		&cli.BoolFlag{Name: flagOffline, EnvVars: envVar(flagOffline), Usage: "never download schemas; fall back to the project's compact schemas"},
+		&cli.BoolFlag{Name: flagExact, EnvVars: envVar(flagExact), Usage: "decide every document with the jsonschema library alone (slower): by default a faster equivalent evaluator decides, and the library re-checks the first document of each kind and one in 1,000 of the rest, stopping on any disagreement"},
 	}
+}
+
+// validateOptions are the validation settings of the schema flags.
+func validateOptions(c *cli.Context) validate.Options {
+	return validate.Options{SchemaDir: c.String(flagSchemas), Offline: c.Bool(flagOffline), Exact: c.Bool(flagExact)}
 }
 
 func logFlags() []cli.Flag {

@@ -32,7 +32,7 @@ unavailable).`,
 			if c.NArg() != 1 {
 				return fmt.Errorf("validate takes one PATH_OR_URL, got %d arguments; see stacgen validate --help", c.NArg())
 			}
-			v, err := validate.New(validate.Options{SchemaDir: c.String(flagSchemas), Offline: c.Bool(flagOffline)})
+			v, err := validate.New(validateOptions(c))
 			if err != nil {
 				return err
 			}

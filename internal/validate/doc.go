@@ -34,6 +34,12 @@
 // the library's own. Documents are decoded once, into the values
 // jsonschema.UnmarshalJSON would give (decode.go).
 //
+// The fast path is guarded at run time: the library validates again the
+// first document of each type per schema and one fast-accepted document in
+// Options.CrossCheck (default 1,000), and a disagreement is a
+// [DivergenceError] that stops the build. Options.Exact (stacgen's
+// --exact-validation) turns the fast path off.
+//
 // Pinned files from 1–3 must match their SHA-256 ([ErrChecksum]).
 // [Validator.Sources] says where each URL came from, so that a build summary
 // can say that compact schemas were used.
@@ -43,7 +49,7 @@
 // bboxes are the envelope of their geometry (antimeridian aware), collection
 // extents contain their items.
 //
-// Neighbours: internal/catalog produces the documents; internal/publish calls
-// ValidateAll before swapping the output in; cmd/stacgen exposes
-// `stacgen validate`, built on Tree.
+// Neighbours: internal/catalog produces the documents; cmd/stacgen's build
+// validates each one as it is emitted (ValidateWithChecks), before the
+// output is published, and exposes `stacgen validate`, built on Tree.
 package validate

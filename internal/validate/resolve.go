@@ -59,7 +59,19 @@ type Options struct {
 	FetchTimeout time.Duration
 	// MaxSchemaSize bounds a downloaded schema; zero: 4 MiB.
 	MaxSchemaSize int64
+	// Exact decides every document with the jsonschema library alone: no
+	// fast path (stacgen's --exact-validation). Slower, and the reference.
+	Exact bool
+	// CrossCheck is the sampling period of the run-time guard on the fast
+	// path: one document in CrossCheck that the fast path accepts, and the
+	// first of each document type per schema, is validated again by the
+	// library; a disagreement is an *DivergenceError. Zero:
+	// DefaultCrossCheck; negative: no cross-check.
+	CrossCheck int
 }
+
+// DefaultCrossCheck is Options.CrossCheck's default: 1 document in 1,000.
+const DefaultCrossCheck = 1000
 
 // resolver implements jsonschema.URLLoader over the four sources, in order:
 // SchemaDir, cache, download, compact.
