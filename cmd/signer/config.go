@@ -13,7 +13,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"gitlab.com/eocat/eocat/internal/apikey"
+	"gitlab.com/eocat/eocat/internal/auth"
 	"gitlab.com/eocat/eocat/internal/presign"
+	"gitlab.com/eocat/eocat/internal/signer"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -52,10 +54,17 @@ type Config struct {
 
 	DefaultDuration duration `yaml:"default_duration"`
 	MaxDuration     duration `yaml:"max_duration"`
+	MinDuration     duration `yaml:"min_duration"`
+	ClockSkew       duration `yaml:"clock_skew"`
 	BatchLimit      int      `yaml:"batch_limit"`
 	RateLimit       float64  `yaml:"rate_limit"`
 	RateBurst       int      `yaml:"rate_burst"`
 	TokenURL        string   `yaml:"token_url"`
+	// MaxInflightBytes: 0 means signer.DefaultInflightBytes (from
+	// GOMEMLIMIT, else 32 MiB).
+	MaxInflightBytes int64    `yaml:"max_inflight_bytes"`
+	MaxHeaderBytes   int      `yaml:"max_header_bytes"`
+	ProbeInterval    duration `yaml:"probe_interval"`
 
 	STS      STSConfig      `yaml:"sts"`
 	Exchange ExchangeConfig `yaml:"exchange"`
@@ -109,6 +118,20 @@ type APIKeysConfig struct {
 	store *apikey.FileStore // opened by buildAPI, closed by runServe
 }
 
+// Bounds of the settings.
+const (
+	defaultClockSkew = 30 * time.Second
+	maxClockSkew     = 5 * time.Minute
+	// maxHeaderBytesCap bounds max-header-bytes.
+	maxHeaderBytesCap = 1 << 20
+)
+
+// serverHeaderBytes is the http.Server's own MaxHeaderBytes: headers up to
+// it reach the API, which answers those over max-header-bytes with a JSON
+// 431; beyond it net/http answers with its plain-text 431. It bounds what a
+// connection may make the server hold before any handler runs.
+func (c *Config) serverHeaderBytes() int { return max(2*c.MaxHeaderBytes, 256<<10) }
+
 // maxAPIKeyLifetime bounds api-keys-max-lifetime: a key is a standing
 // credential, and its claims are never refreshed.
 const maxAPIKeyLifetime = 10 * 365 * 24 * time.Hour
@@ -118,7 +141,9 @@ func defaults() Config {
 		Listen: "127.0.0.1:8080", Mode: "static",
 		S3:              S3Config{Region: "us-east-1"},
 		DefaultDuration: duration(time.Hour), MaxDuration: duration(presign.MaxLifetime),
+		MinDuration: duration(signer.DefaultMinLifetime), ClockSkew: duration(defaultClockSkew),
 		BatchLimit: 1000, RateLimit: 50, RateBurst: 200,
+		MaxHeaderBytes: signer.DefaultMaxHeaderBytes, ProbeInterval: duration(5 * time.Second),
 		STS:                    STSConfig{Duration: duration(time.Hour)},
 		CredentialsMaxDuration: duration(time.Hour),
 		LogFormat:              "json", LogLevel: "info",
@@ -176,6 +201,15 @@ func load(c *cli.Context) (*Config, error) {
 	list("cors-origins", &cfg.CORSOrigins)
 	dur("default-duration", &cfg.DefaultDuration)
 	dur("max-duration", &cfg.MaxDuration)
+	dur("min-duration", &cfg.MinDuration)
+	dur("clock-skew", &cfg.ClockSkew)
+	dur("probe-interval", &cfg.ProbeInterval)
+	if c.IsSet("max-inflight-bytes") {
+		cfg.MaxInflightBytes = c.Int64("max-inflight-bytes")
+	}
+	if c.IsSet("max-header-bytes") {
+		cfg.MaxHeaderBytes = c.Int("max-header-bytes")
+	}
 	if c.IsSet("batch-limit") {
 		cfg.BatchLimit = c.Int("batch-limit")
 	}
@@ -278,6 +312,21 @@ func (c *Config) validate() []error {
 	}
 	if time.Duration(c.MaxDuration) > presign.MaxLifetime {
 		bad("max-duration %v: SigV4 URLs live at most 7 days", time.Duration(c.MaxDuration))
+	}
+	if d := time.Duration(c.MinDuration); d < time.Second || d > time.Duration(c.DefaultDuration) {
+		bad("min-duration %v: want 1s ≤ min-duration ≤ default-duration (%v)", d, time.Duration(c.DefaultDuration))
+	}
+	if d := time.Duration(c.ClockSkew); d < 0 || d > maxClockSkew {
+		bad("clock-skew %v: want 0 to %v", d, maxClockSkew)
+	}
+	if c.MaxInflightBytes != 0 && c.MaxInflightBytes < signer.MaxSTACBody {
+		bad("max-inflight-bytes %d: want at least %d (the largest request body, a /sign/stac document), or 0 for the default", c.MaxInflightBytes, signer.MaxSTACBody)
+	}
+	if c.MaxHeaderBytes < 8<<10 || c.MaxHeaderBytes > maxHeaderBytesCap {
+		bad("max-header-bytes %d: want %d to %d (a bearer token alone may take %d)", c.MaxHeaderBytes, 8<<10, maxHeaderBytesCap, auth.MaxTokenSize)
+	}
+	if d := time.Duration(c.ProbeInterval); d < 100*time.Millisecond || d > 10*time.Minute {
+		bad("probe-interval %v: want 100ms to 10m", d)
 	}
 	if c.BatchLimit < 1 || c.BatchLimit > 100000 {
 		bad("batch-limit %d: want 1..100000", c.BatchLimit)

@@ -60,7 +60,7 @@ and returns presigned URLs: signed with its own credentials after its policy
 storage's STS (mode sts), so the storage's policies apply.
 
    signer serve --config signer.yaml
-   signer sign --endpoint https://signer.example.org --token "$TOKEN" s3://eodata/s2/B02.tif`,
+   signer sign --endpoint https://signer.example.org --token "$TOKEN" s3://eodata/sentinel-2/l2a/T31TEJ/B02.tif`,
 		Writer:         stdout,
 		ErrWriter:      stderr,
 		HideVersion:    true,

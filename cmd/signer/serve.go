@@ -42,11 +42,18 @@ func serveFlags() []cli.Flag {
 		l("s3-alias", "other base `URL` naming the same storage (public name, CDN)"),
 		l("cors-origins", "browser origins allowed to call the API (exact, or *)"),
 		s("default-duration", "lifetime of a signed URL when the caller gives none (default 1h)"),
-		s("max-duration", "longest lifetime a caller may ask for (default 168h, SigV4's limit)"),
+		s("max-duration", "longest lifetime a caller may ask for; longer is shortened (default 168h, SigV4's limit)"),
+		s("min-duration", "shortest lifetime a caller may ask for; shorter is 400 invalid_duration (default 60s)"),
+		s("clock-skew", "clock skew tolerated on the tokens' exp, nbf and iat, 0 to 5m (default 30s)"),
 		&cli.IntFlag{Name: "batch-limit", EnvVars: envVar("batch-limit"), Usage: "hrefs per request (default 1000)"},
 		&cli.Float64Flag{Name: "rate-limit", EnvVars: envVar("rate-limit"), Usage: "requests per second per user, 0 to disable (default 50)"},
 		&cli.IntFlag{Name: "rate-burst", EnvVars: envVar("rate-burst"), Usage: "burst per user (default 200)"},
-		s("token-url", "IdP token endpoint advertised in /openapi.json (default: from the first issuer's discovery)"),
+		s("token-url", "IdP token endpoint advertised in /openapi.json (default: from the first issuer's discovery, looked up when asked and refreshed)"),
+		&cli.Int64Flag{Name: "max-inflight-bytes", EnvVars: envVar("max-inflight-bytes"), DefaultText: "GOMEMLIMIT/4 if GOMEMLIMIT is set, else 33554432 (32 MiB)",
+			Usage: "request-body `BYTES` held at once, all requests together (at least 8388608; one user at most half); a body that does not fit waits up to 2s, then 503 busy"},
+		&cli.IntFlag{Name: "max-header-bytes", EnvVars: envVar("max-header-bytes"), DefaultText: "65536",
+			Usage: "request headers larger than this are a JSON 431, 8192 to 1048576 `BYTES` (beyond twice this, at least 256 KiB, Go's HTTP server answers a plain-text 431)"},
+		s("probe-interval", "how long /readyz keeps each dependency's answer before checking again (default 5s)"),
 		s("sts-role-arn", "role to assume (mode sts)"),
 		s("sts-session-policy", "IAM policy JSON narrowing each STS session (mode sts)"),
 		s("sts-duration", "STS session length (default 1h)"),
@@ -122,7 +129,7 @@ func runServe(c *cli.Context) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    cfg.serverHeaderBytes(), // the API answers from max-header-bytes on (JSON 431)
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("signer listening", "address", ln.Addr().String(), "mode", cfg.Mode, "issuers", cfg.Issuers, "buckets", cfg.S3.Buckets, "version", version)
@@ -149,22 +156,33 @@ func buildAPI(ctx context.Context, cfg *Config, log *slog.Logger) (*signer.Serve
 	for _, is := range cfg.Issuers {
 		issuers = append(issuers, auth.Issuer{URL: is})
 	}
-	verifier, err := auth.NewVerifier(auth.Options{Issuers: issuers, Audiences: cfg.Audiences, HTTPClient: httpClient})
+	leeway := time.Duration(cfg.ClockSkew)
+	if leeway == 0 {
+		leeway = -1 // none (auth's zero is its default)
+	}
+	verifier, err := auth.NewVerifier(auth.Options{Issuers: issuers, Audiences: cfg.Audiences, HTTPClient: httpClient, Leeway: leeway})
 	if err != nil {
 		return nil, err
 	}
 	storage := cfg.storage()
 	sc := signer.Config{
 		Mode: cfg.Mode, Storage: storage, Verifier: verifier,
-		DefaultLifetime: time.Duration(cfg.DefaultDuration), MaxLifetime: time.Duration(cfg.MaxDuration),
+		DefaultLifetime: time.Duration(cfg.DefaultDuration), MaxLifetime: time.Duration(cfg.MaxDuration), MinLifetime: time.Duration(cfg.MinDuration),
 		BatchLimit: cfg.BatchLimit, CORSOrigins: cfg.CORSOrigins, RatePerSecond: cfg.RateLimit, RateBurst: cfg.RateBurst,
+		MaxInflightBytes: cfg.MaxInflightBytes, MaxHeaderBytes: cfg.MaxHeaderBytes, ProbeInterval: time.Duration(cfg.ProbeInterval),
 		TokenURL: cfg.TokenURL, Logger: log,
 		StorageReady: func(ctx context.Context) error { return reachable(ctx, httpClient, cfg.S3.Endpoint) },
 	}
 	if sc.TokenURL == "" {
-		if sc.TokenURL = verifier.TokenURL(ctx, cfg.Issuers[0]); sc.TokenURL == "" {
-			log.Warn("could not discover the IdP token endpoint for /openapi.json; set --token-url", "issuer", cfg.Issuers[0])
+		first := cfg.Issuers[0]
+		sc.DiscoverTokenURL = func(ctx context.Context) string { return verifier.TokenURL(ctx, first) }
+		// Discovery at start only warms the cache: /openapi.json looks the
+		// endpoint up on each request, so an IdP down now is found later.
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if verifier.TokenURL(dctx, first) == "" {
+			log.Warn("the IdP token endpoint for /openapi.json cannot be discovered now; it is looked up again on each request (or set --token-url)", "issuer", first)
 		}
+		cancel()
 	}
 	switch cfg.Mode {
 	case "static":
@@ -217,6 +235,7 @@ func buildAPI(ctx context.Context, cfg *Config, log *slog.Logger) (*signer.Serve
 		sc.Collections = cfg.Collections
 		sc.CredentialsMaxLifetime = time.Duration(cfg.CredentialsMaxDuration)
 		sc.Credentials = creds
+		sc.STSReady = creds.Probe
 	}
 	return signer.New(sc)
 }

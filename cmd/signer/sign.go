@@ -21,7 +21,7 @@ func signCommand() *cli.Command {
 		Description: `Prints one signed URL per line, in the order of the HREFs (s3://bucket/key
 or https URLs on the storage). With --json, prints the signer's response.
 
-   gdalinfo "/vsicurl/$(signer sign --endpoint https://signer.example.org --token "$TOKEN" s3://eodata/s2/B02.tif)"`,
+   gdalinfo "/vsicurl/$(signer sign --endpoint https://signer.example.org --token "$TOKEN" s3://eodata/sentinel-2/l2a/T31TEJ/B02.tif)"`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "endpoint", EnvVars: envVar("endpoint"), Required: true, Usage: "signer base `URL`"},
 			&cli.StringFlag{Name: "token", EnvVars: envVar("token"), Usage: "OIDC bearer token (prefer SIGNER_TOKEN or --token-file)"},

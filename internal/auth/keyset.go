@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,12 @@ const (
 	// (a rotation right after start), then one per keyRefreshEvery.
 	keyRefreshBurst = 3
 	keyRefreshEvery = 10 * time.Second
+	// keyMismatchRefreshEvery: a token naming a known key id that the key
+	// does not verify is almost always forged (a tampered payload); it may
+	// also be an IdP that rotated a key under the same id. Such tokens get
+	// their own, slower budget, so that forged tokens cannot use up the one
+	// a real rotation (a new key id) needs.
+	keyMismatchRefreshEvery = time.Minute
 	// keyMaxAge: keys older than this are fetched again (in the background;
 	// verification goes on with the keys it has).
 	keyMaxAge = 15 * time.Minute
@@ -54,13 +61,15 @@ func reportKeyTrouble(ctx context.Context) {
 
 // keySet verifies token signatures with an issuer's JWKS (an oidc.KeySet).
 type keySet struct {
-	url    string
 	client *http.Client
 	algs   []jose.SignatureAlgorithm
 	now    func() time.Time
 	limit  *rate.Limiter // refreshes for unknown key ids
+	// mismatch limits refreshes for known key ids whose key does not verify
+	mismatch *rate.Limiter
 
 	mu        sync.Mutex
+	url       string // jwks_uri (changes when discovery names another)
 	keys      []jose.JSONWebKey
 	fetched   time.Time     // of keys
 	failed    time.Time     // last failed fetch
@@ -75,7 +84,22 @@ func newKeySet(url string, client *http.Client, algs []string, now func() time.T
 	for i, a := range algs {
 		ja[i] = jose.SignatureAlgorithm(a)
 	}
-	return &keySet{url: url, client: client, algs: ja, now: now, limit: rate.NewLimiter(rate.Every(keyRefreshEvery), keyRefreshBurst)}
+	return &keySet{url: url, client: client, algs: ja, now: now, limit: rate.NewLimiter(rate.Every(keyRefreshEvery), keyRefreshBurst),
+		mismatch: rate.NewLimiter(rate.Every(keyMismatchRefreshEvery), 1)}
+}
+
+// setURL points the key set at another jwks_uri (a newer discovery); the
+// keys it has stay until the next fetch.
+func (k *keySet) setURL(url string) {
+	k.mu.Lock()
+	k.url = url
+	k.mu.Unlock()
+}
+
+func (k *keySet) currentURL() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.url
 }
 
 // VerifySignature checks the JWS's signature and returns its payload.
@@ -97,7 +121,11 @@ func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error
 		return payload, nil
 	}
 	// Unknown key id, or no key verifies: maybe the provider rotated.
-	if !k.limit.AllowN(k.now(), 1) {
+	limit := k.limit
+	if kid != "" && slices.ContainsFunc(keys, func(key jose.JSONWebKey) bool { return key.KeyID == kid }) {
+		limit = k.mismatch
+	}
+	if !limit.AllowN(k.now(), 1) {
 		return nil, errors.New("no published key verifies the signature (keys refreshed moments ago)")
 	}
 	k.mu.Lock()
@@ -204,7 +232,7 @@ func (k *keySet) run(ctx context.Context) ([]jose.JSONWebKey, error) {
 func (k *keySet) download(ctx context.Context) ([]jose.JSONWebKey, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.currentURL(), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -268,3 +268,38 @@ func (k *keySet) stats() (fetches, refreshes int) {
 	defer k.mu.Unlock()
 	return k.fetches, k.refreshes
 }
+
+// Tokens with a known key id and a tampered payload (the usual forgery) do
+// not use up the refresh budget a real rotation needs: after 50 of them, a
+// token signed with a new key is accepted at once. (The soak found it: after
+// an IdP restart, freshly issued tokens were refused for up to 10 s.)
+func TestTamperedTokensDoNotDelayARotation(t *testing.T) {
+	idp := newTestIdP(t)
+	clk := &clock{t: time.Now()}
+	v, err := NewVerifier(Options{Issuers: []Issuer{{URL: idp.URL}}, Audiences: []string{"signer"}, Now: clk.now, VerifiedTTL: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	good := token(t, idp, nil)
+	if _, err := v.Verify(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(good, ".")
+	for i := range 50 {
+		claims, _ := json.Marshal(map[string]any{"iss": idp.URL, "sub": "mallory", "aud": "signer", "exp": time.Now().Add(time.Hour).Unix(), "n": i})
+		forged := parts[0] + "." + base64.RawURLEncoding.EncodeToString(claims) + "." + parts[2]
+		_, err := v.Verify(ctx, forged)
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Unavailable || ae.Reason != "token rejected" {
+			t.Fatalf("tampered token %d: %v", i, err)
+		}
+	}
+	if fetches, refreshes := keyStats(t, v, idp.URL); fetches != 2 || refreshes != 1 {
+		t.Fatalf("50 tampered tokens: %d fetches, %d refreshes; want 2 and 1 (one per %v)", fetches, refreshes, keyMismatchRefreshEvery)
+	}
+	idp.Rotate(t)
+	if _, err := v.Verify(ctx, token(t, idp, nil)); err != nil {
+		t.Fatalf("a token signed with the new key, after 50 tampered ones: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -37,10 +38,14 @@ type Issuer struct {
 // Options configure a Verifier.
 type Options struct {
 	Issuers    []Issuer
-	Audiences  []string      // accepted aud values (a token needs one of them)
-	Algorithms []string      // default DefaultAlgorithms
-	Leeway     time.Duration // clock skew tolerated on exp; default 30 s
-	HTTPClient *http.Client  // discovery and JWKS; default 10 s timeout
+	Audiences  []string // accepted aud values (a token needs one of them)
+	Algorithms []string // default DefaultAlgorithms
+	// Leeway is the clock skew tolerated on the time claims: a token is
+	// refused once now > exp + Leeway, while now < nbf - Leeway, and when
+	// iat > now + Leeway (issued in the future). Default 30 s; negative:
+	// none.
+	Leeway     time.Duration
+	HTTPClient *http.Client // discovery and JWKS; default 10 s timeout
 	Now        func() time.Time
 	// VerifiedTTL is how long a verified token is remembered, so that a
 	// client sending the same token again skips the signature check (never
@@ -89,13 +94,30 @@ type Verifier struct {
 	verified expcache.Cache[*Principal] // by raw token
 }
 
+// Discovery policy. The discovery document is fetched on first use, and
+// again (in the background, verification going on) once it is older than
+// discoveryMaxAge, so that values derived from it (the token endpoint shown
+// to DINAMIS clients, jwks_uri) follow the IdP. While an IdP that was never
+// reached stays down, requests do not each wait for it: a failed discovery is
+// not retried before discoveryRetryAfterFailure.
+const (
+	discoveryMaxAge            = 5 * time.Minute
+	discoveryRetryAfterFailure = 2 * time.Second
+	discoveryTimeout           = 10 * time.Second
+)
+
 type issuer struct {
 	cfg       Issuer
 	audiences []string
-	mu        sync.Mutex
-	verifier  *oidc.IDTokenVerifier
-	keys      *keySet
-	tokenURL  string // from discovery
+
+	mu         sync.Mutex
+	verifier   *oidc.IDTokenVerifier
+	keys       *keySet
+	tokenURL   string        // from discovery
+	discovered time.Time     // last successful discovery
+	failed     time.Time     // last failed discovery
+	lastErr    error         // of that discovery
+	inflight   chan struct{} // closed when the running discovery ends
 }
 
 // NewVerifier returns a verifier; discovery happens on first use (and is
@@ -112,8 +134,11 @@ func NewVerifier(opts Options) (*Verifier, error) {
 			return nil, fmt.Errorf("auth: algorithm %q is not allowed (asymmetric algorithms only)", a)
 		}
 	}
-	if opts.Leeway == 0 {
+	switch {
+	case opts.Leeway == 0:
 		opts.Leeway = 30 * time.Second
+	case opts.Leeway < 0:
+		opts.Leeway = 0
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -141,40 +166,116 @@ func NewVerifier(opts Options) (*Verifier, error) {
 	return v, nil
 }
 
+// oidcConfig is the go-oidc configuration of every issuer: go-oidc checks
+// the signature, the issuer and the algorithm; the audience and the time
+// claims are checked by verify (go-oidc's own nbf check has a fixed
+// 5-minute leeway, and it does not look at iat).
+func (v *Verifier) oidcConfig() *oidc.Config {
+	return &oidc.Config{
+		SkipClientIDCheck:    true, // several audiences: checked in verify
+		SkipExpiryCheck:      true, // exp, nbf, iat: checked in verify
+		SupportedSigningAlgs: v.opts.Algorithms,
+	}
+}
+
 // idTokenVerifier returns the issuer's go-oidc verifier, discovering it on
-// first use.
+// first use, and starts a background refresh of an old discovery.
 func (v *Verifier) idTokenVerifier(ctx context.Context, is *issuer) (*oidc.IDTokenVerifier, error) {
+	now := v.opts.Now()
+	is.mu.Lock()
+	if is.verifier == nil && is.cfg.JWKSURL != "" {
+		is.keys = newKeySet(is.cfg.JWKSURL, v.opts.HTTPClient, v.opts.Algorithms, v.opts.Now)
+		is.verifier = oidc.NewVerifier(is.cfg.URL, is.keys, v.oidcConfig())
+	}
+	if vf := is.verifier; vf != nil {
+		stale := is.cfg.JWKSURL == "" && now.Sub(is.discovered) > discoveryMaxAge &&
+			is.inflight == nil && now.Sub(is.failed) >= discoveryRetryAfterFailure
+		is.mu.Unlock()
+		if stale {
+			go func() { _ = v.discover(context.Background(), is) }()
+		}
+		return vf, nil
+	}
+	if now.Sub(is.failed) < discoveryRetryAfterFailure && is.lastErr != nil {
+		err := is.lastErr
+		is.mu.Unlock()
+		return nil, &Error{Reason: "identity provider unavailable", Unavailable: true, Err: err}
+	}
+	is.mu.Unlock()
+	if err := v.discover(ctx, is); err != nil {
+		return nil, &Error{Reason: "identity provider unavailable", Unavailable: true, Err: err}
+	}
 	is.mu.Lock()
 	defer is.mu.Unlock()
-	if is.verifier != nil {
-		return is.verifier, nil
+	return is.verifier, nil
+}
+
+// discover fetches the issuer's discovery document (one fetch at a time;
+// callers arriving meanwhile share its result) and applies it: the token
+// endpoint, and jwks_uri for the key set (made on the first success, pointed
+// at a new jwks_uri afterwards).
+func (v *Verifier) discover(ctx context.Context, is *issuer) error {
+	is.mu.Lock()
+	if ch := is.inflight; ch != nil {
+		is.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("discovery: %w", ctx.Err())
+		}
+		is.mu.Lock()
+		defer is.mu.Unlock()
+		if is.verifier == nil || is.failed.After(is.discovered) {
+			if is.lastErr == nil {
+				return errors.New("discovery failed")
+			}
+			return is.lastErr
+		}
+		return nil
 	}
-	cfg := &oidc.Config{
-		SkipClientIDCheck:    true, // several audiences: checked in Verify
-		SupportedSigningAlgs: v.opts.Algorithms,
-		Now:                  func() time.Time { return v.opts.Now().Add(-v.opts.Leeway) },
-	}
-	if is.cfg.JWKSURL != "" {
-		is.keys = newKeySet(is.cfg.JWKSURL, v.opts.HTTPClient, v.opts.Algorithms, v.opts.Now)
-		is.verifier = oidc.NewVerifier(is.cfg.URL, is.keys, cfg)
-		return is.verifier, nil
-	}
-	dctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, v.opts.HTTPClient), 10*time.Second)
-	defer cancel()
-	p, err := oidc.NewProvider(dctx, is.cfg.URL)
+	ch := make(chan struct{})
+	is.inflight = ch
+	is.mu.Unlock()
+
+	tokenURL, jwksURL, err := v.fetchDiscovery(ctx, is.cfg.URL)
+
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	close(ch)
+	is.inflight = nil
 	if err != nil {
-		return nil, &Error{Reason: "identity provider unavailable", Unavailable: true, Err: err}
+		is.failed, is.lastErr = v.opts.Now(), err
+		return err
+	}
+	is.discovered, is.lastErr, is.tokenURL = v.opts.Now(), nil, tokenURL
+	if is.keys == nil {
+		is.keys = newKeySet(jwksURL, v.opts.HTTPClient, v.opts.Algorithms, v.opts.Now)
+		is.verifier = oidc.NewVerifier(is.cfg.URL, is.keys, v.oidcConfig())
+	} else {
+		is.keys.setURL(jwksURL)
+	}
+	return nil
+}
+
+// fetchDiscovery reads an issuer's discovery document (go-oidc checks that
+// it names the issuer exactly).
+func (v *Verifier) fetchDiscovery(ctx context.Context, issuerURL string) (tokenURL, jwksURL string, err error) {
+	dctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, v.opts.HTTPClient), discoveryTimeout)
+	defer cancel()
+	p, err := oidc.NewProvider(dctx, issuerURL)
+	if err != nil {
+		return "", "", err
 	}
 	var meta struct {
 		JWKSURL string `json:"jwks_uri"`
 	}
-	if err := p.Claims(&meta); err != nil || meta.JWKSURL == "" {
-		return nil, &Error{Reason: "identity provider discovery has no jwks_uri", Unavailable: true, Err: err}
+	if err := p.Claims(&meta); err != nil {
+		return "", "", fmt.Errorf("discovery document: %w", err)
 	}
-	is.keys = newKeySet(meta.JWKSURL, v.opts.HTTPClient, v.opts.Algorithms, v.opts.Now)
-	is.verifier = oidc.NewVerifier(is.cfg.URL, is.keys, cfg)
-	is.tokenURL = p.Endpoint().TokenURL
-	return is.verifier, nil
+	if meta.JWKSURL == "" {
+		return "", "", errors.New("discovery document has no jwks_uri")
+	}
+	return p.Endpoint().TokenURL, meta.JWKSURL, nil
 }
 
 // Trusts reports whether issuerURL is one of the trusted issuers (API keys
@@ -185,10 +286,13 @@ func (v *Verifier) Trusts(issuerURL string) bool {
 }
 
 // TokenURL returns the token endpoint that issuerURL's discovery document
-// names ("" when it cannot be discovered now, or the issuer is unknown).
+// names: the last one discovered (refreshed in the background when older
+// than a few minutes), or, when discovery never succeeded, the result of
+// trying now (at most every 2 s). "" when it cannot be discovered now, or
+// the issuer is unknown: a later call tries again.
 func (v *Verifier) TokenURL(ctx context.Context, issuerURL string) string {
 	is := v.issuers[issuerURL]
-	if is == nil {
+	if is == nil || is.cfg.JWKSURL != "" {
 		return ""
 	}
 	if _, err := v.idTokenVerifier(ctx, is); err != nil {
@@ -199,15 +303,47 @@ func (v *Verifier) TokenURL(ctx context.Context, issuerURL string) string {
 	return is.tokenURL
 }
 
-// Ready checks that every issuer's discovery document can be fetched.
+// Ready checks, now, that every issuer can be used: its discovery document
+// is served (which also refreshes what the signer derived from it) and its
+// key set is served with at least one signing key. It makes the requests
+// every time (callers cache the answer).
 func (v *Verifier) Ready(ctx context.Context) error {
-	var errs []error
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
 	for url, is := range v.issuers {
-		if _, err := v.idTokenVerifier(ctx, is); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", url, err))
-		}
+		wg.Go(func() {
+			if err := v.probe(ctx, is); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: %w", url, err))
+				mu.Unlock()
+			}
+		})
 	}
+	wg.Wait()
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)
+}
+
+// probe fetches an issuer's discovery document (unless its keys are
+// configured directly) and its key set.
+func (v *Verifier) probe(ctx context.Context, is *issuer) error {
+	if is.cfg.JWKSURL == "" {
+		if err := v.discover(ctx, is); err != nil {
+			return fmt.Errorf("discovery: %w", err)
+		}
+	} else if _, err := v.idTokenVerifier(ctx, is); err != nil {
+		return err
+	}
+	is.mu.Lock()
+	ks := is.keys
+	is.mu.Unlock()
+	if _, err := ks.download(ctx); err != nil {
+		return fmt.Errorf("keys from %s: %w", ks.currentURL(), err)
+	}
+	return nil
 }
 
 // unverifiedIssuer reads the iss claim to pick the verifier; the signature
@@ -282,14 +418,17 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, error) {
 	var keyTrouble atomic.Bool // set by keySet when it could not get keys
 	tok, err := verifier.Verify(context.WithValue(ctx, ctxKeyTrouble{}, &keyTrouble), raw)
 	if err != nil {
-		var exp *oidc.TokenExpiredError
-		switch {
-		case errors.As(err, &exp):
-			return nil, invalid("token expired", err)
-		case keyTrouble.Load():
+		if keyTrouble.Load() {
 			return nil, &Error{Reason: "identity provider keys unavailable", Unavailable: true, Err: err}
 		}
 		return nil, invalid("token rejected", err)
+	}
+	claims := map[string]any{}
+	if err := tok.Claims(&claims); err != nil {
+		return nil, invalid("claims", err)
+	}
+	if err := v.checkTimes(claims); err != nil {
+		return nil, err
 	}
 	if !slices.ContainsFunc(tok.Audience, func(a string) bool { return slices.Contains(is.audiences, a) }) {
 		return nil, invalid("wrong audience", fmt.Errorf("token audience %q, want one of %q", tok.Audience, is.audiences))
@@ -297,9 +436,50 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, error) {
 	if tok.Subject == "" {
 		return nil, invalid("token has no sub claim", nil)
 	}
-	claims := map[string]any{}
-	if err := tok.Claims(&claims); err != nil {
-		return nil, invalid("claims", err)
-	}
 	return &Principal{Issuer: tok.Issuer, Subject: tok.Subject, Expiry: tok.Expiry, Claims: claims, Token: raw}, nil
+}
+
+// checkTimes checks the time claims with the leeway: exp (required) not
+// passed, nbf (optional) reached, iat (optional) not in the future.
+func (v *Verifier) checkTimes(claims map[string]any) error {
+	now, leeway := v.opts.Now(), v.opts.Leeway
+	exp, ok, err := timeClaim(claims, "exp")
+	switch {
+	case err != nil:
+		return invalid("token rejected", err)
+	case !ok:
+		return invalid("token has no exp claim", nil)
+	case now.After(exp.Add(leeway)):
+		return invalid("token expired", fmt.Errorf("expired at %s, now %s (leeway %v)", exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway))
+	}
+	nbf, ok, err := timeClaim(claims, "nbf")
+	switch {
+	case err != nil:
+		return invalid("token rejected", err)
+	case ok && nbf.After(now.Add(leeway)):
+		return invalid("token not yet valid", fmt.Errorf("nbf %s, now %s (leeway %v)", nbf.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway))
+	}
+	iat, ok, err := timeClaim(claims, "iat")
+	switch {
+	case err != nil:
+		return invalid("token rejected", err)
+	case ok && iat.After(now.Add(leeway)):
+		return invalid("token issued in the future", fmt.Errorf("iat %s, now %s (leeway %v)", iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway))
+	}
+	return nil
+}
+
+// timeClaim reads a NumericDate claim (seconds since the epoch, possibly
+// fractional).
+func timeClaim(claims map[string]any, name string) (time.Time, bool, error) {
+	raw, ok := claims[name]
+	if !ok || raw == nil {
+		return time.Time{}, false, nil
+	}
+	f, ok := raw.(float64)
+	if !ok || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e11 {
+		return time.Time{}, false, fmt.Errorf("claim %s: %v is not a NumericDate", name, raw)
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), true, nil
 }

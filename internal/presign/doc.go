@@ -11,7 +11,10 @@
 //
 // Signing uses the AWS SDK's low-level SigV4 signer (aws/signer/v4
 // PresignHTTP) with an unsigned payload; the expiry returned is clamped to the
-// signing credentials' own expiry, so a URL never dies before the time stated.
+// signing credentials' own expiry, so a URL never dies before the time stated,
+// and when that would make it shorter than Signer.MinLifetime, Sign fails
+// with ErrExpired instead. STS.Probe tells whether the storage's STS answers
+// (readiness).
 //
 // Neighbours: internal/signer calls Parse and Sign for each request;
 // internal/policy decides whether the caller may; credentials come from the

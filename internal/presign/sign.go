@@ -17,11 +17,11 @@ import (
 // MaxLifetime is SigV4's limit on a presigned URL's lifetime.
 const MaxLifetime = 7 * 24 * time.Hour
 
-// minLifetime is the shortest URL worth returning.
-const minLifetime = 10 * time.Second
+// DefaultMinLifetime is Signer.MinLifetime unless set.
+const DefaultMinLifetime = 10 * time.Second
 
 // ErrExpired is returned when the signing credentials expire too soon to
-// give a usable URL.
+// give a URL of at least Signer.MinLifetime.
 var ErrExpired = errors.New("signing credentials expire too soon")
 
 // Methods that may be presigned.
@@ -29,6 +29,11 @@ var Methods = map[string]bool{http.MethodGet: true, http.MethodHead: true, http.
 
 // Signer presigns S3 URLs for one storage.
 type Signer struct {
+	// MinLifetime is the shortest URL returned: when the credentials expire
+	// sooner, Sign fails with ErrExpired rather than shorten the URL below
+	// it. Callers refuse shorter requested lifetimes themselves.
+	MinLifetime time.Duration
+
 	storage *Storage
 	v4      *v4.Signer
 	now     func() time.Time
@@ -37,7 +42,8 @@ type Signer struct {
 // NewSigner returns a signer for the storage.
 func NewSigner(s *Storage) *Signer {
 	return &Signer{
-		storage: s,
+		MinLifetime: DefaultMinLifetime,
+		storage:     s,
 		v4: v4.NewSigner(func(o *v4.SignerOptions) {
 			o.DisableURIPathEscaping = true // S3: the path is escaped once, by URL()
 		}),
@@ -73,10 +79,13 @@ func (s *Signer) Sign(ctx context.Context, creds aws.Credentials, method string,
 	if creds.CanExpire {
 		if left := creds.Expires.Sub(now); left < d {
 			d = left.Truncate(time.Second)
+			if d < s.MinLifetime {
+				return "", time.Time{}, ErrExpired
+			}
 		}
 	}
-	if d < minLifetime {
-		return "", time.Time{}, ErrExpired
+	if d <= 0 {
+		return "", time.Time{}, fmt.Errorf("lifetime %v: want a positive duration", d)
 	}
 	u := s.storage.URL(o)
 	u.RawQuery = "X-Amz-Expires=" + strconv.Itoa(int(d/time.Second))

@@ -1,6 +1,7 @@
 package presign
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -114,6 +115,27 @@ func (s *STS) assume(ctx context.Context, p *auth.Principal, policy string, d ti
 		AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey, SessionToken: aws.ToString(c.SessionToken),
 		CanExpire: true, Expires: *c.Expiration, Source: "AssumeRoleWithWebIdentity",
 	}, nil
+}
+
+// Probe checks that the storage's STS answers, for readiness: it asks for
+// credentials with a token that cannot be valid and expects a refusal. A
+// refusal (any 4xx answer) means STS is up; a transport error or a 5xx means
+// it is not. Not counted in Calls.
+func (s *STS) Probe(ctx context.Context) error {
+	_, err := s.opts.Client.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+		WebIdentityToken: aws.String("readiness-probe"),
+		RoleSessionName:  aws.String("signer-readiness-probe"),
+		RoleArn:          aws.String(cmp.Or(s.opts.RoleARN, "arn:aws:iam::000000000000:role/readiness-probe")),
+		DurationSeconds:  aws.Int32(int32(MinSessionDuration / time.Second)),
+	})
+	if err == nil {
+		return errors.New("storage STS accepted a token that cannot be valid")
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 {
+		return nil
+	}
+	return fmt.Errorf("storage STS: %w", err)
 }
 
 // Scope is what a scoped session is narrowed to: one folder of one bucket,

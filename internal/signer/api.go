@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -30,6 +30,7 @@ func (s *Server) routes() {
 	s.patterns = append(s.patterns, "GET /metrics")
 	s.handle("POST /credentials", s.postCredentials)
 	s.handle("GET /create_api_key", s.createAPIKey) // apikeys.go (DINAMIS)
+	s.handle("GET /list_api_keys", s.listAPIKeyIDs)
 	s.handle("GET /list_api_keys_with_metadata", s.listAPIKeys)
 	s.handle("GET /revoke_api_key", s.revokeAPIKey)
 	s.handle("GET /openapi.json", s.openAPI)
@@ -95,7 +96,7 @@ func (s *Server) signQuery(r *http.Request, method string, passThrough bool) (*b
 	if href == "" {
 		return nil, "", errorf(http.StatusBadRequest, codeBadRequest, "missing href query parameter")
 	}
-	d, err := s.lifetime(q.Get("duration"))
+	d, err := s.lifetime("duration", q.Get("duration"))
 	if err != nil {
 		return nil, "", err
 	}
@@ -180,31 +181,38 @@ func (b *batch) expiryString() string {
 	return b.expiry.UTC().Format(time.RFC3339)
 }
 
-// lifetime parses a duration in seconds from a query parameter ("" means
+// lifetime parses the duration in seconds of query parameter name ("" means
 // the default).
-func (s *Server) lifetime(raw string) (time.Duration, error) {
+func (s *Server) lifetime(name, raw string) (time.Duration, error) {
 	if raw == "" {
-		return s.lifetimeOf(nil)
+		return s.lifetimeOf(name, nil)
 	}
 	n, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil {
-		return 0, errorf(http.StatusBadRequest, codeBadRequest, "duration %q: want a positive number of seconds", raw)
+		return 0, errorf(http.StatusBadRequest, codeInvalidDuration, "%s %q: want a number of seconds from %s", name, raw, s.lifetimeRange())
 	}
-	return s.lifetimeOf(&n)
+	return s.lifetimeOf(name, &n)
 }
 
-// lifetimeOf checks a duration in seconds (nil means the default); longer
-// than the maximum is clamped (the response states the real expiry).
-func (s *Server) lifetimeOf(seconds *int64) (time.Duration, error) {
+// lifetimeOf checks a duration in seconds (nil means the default): shorter
+// than the minimum is refused, longer than the maximum is clamped (the
+// response states the real expiry).
+func (s *Server) lifetimeOf(name string, seconds *int64) (time.Duration, error) {
 	switch {
 	case seconds == nil:
 		return s.cfg.DefaultLifetime, nil
-	case *seconds <= 0:
-		return 0, errorf(http.StatusBadRequest, codeBadRequest, "duration %d: want a positive number of seconds", *seconds)
+	case *seconds < int64(s.cfg.MinLifetime/time.Second):
+		return 0, errorf(http.StatusBadRequest, codeInvalidDuration, "%s %d: want a number of seconds from %s", name, *seconds, s.lifetimeRange())
 	case *seconds > int64(s.cfg.MaxLifetime/time.Second):
 		return s.cfg.MaxLifetime, nil
 	}
 	return time.Duration(*seconds) * time.Second, nil
+}
+
+// lifetimeRange names the lifetimes a caller may ask for.
+func (s *Server) lifetimeRange() string {
+	return fmt.Sprintf("%d to %d (longer is shortened to %d; default %d)", int64(s.cfg.MinLifetime/time.Second),
+		int64(s.cfg.MaxLifetime/time.Second), int64(s.cfg.MaxLifetime/time.Second), int64(s.cfg.DefaultLifetime/time.Second))
 }
 
 func method(raw string) (string, error) {
@@ -217,20 +225,11 @@ func method(raw string) (string, error) {
 	return "", errorf(http.StatusBadRequest, codeBadRequest, "method %q: want GET, HEAD or PUT", raw)
 }
 
-// decodeJSON reads a JSON body of at most limit bytes into v.
-func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" && mt != "application/geo+json" {
-			return errorf(http.StatusUnsupportedMediaType, codeBadRequest, "Content-Type %q: want application/json", ct)
-		}
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+// decodeJSON decodes a JSON body (read by readBody) into v.
+func decodeJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // numbers in free-form documents come back exactly as sent
 	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
 		return errorf(http.StatusBadRequest, codeBadRequest, "request body: %v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -264,14 +263,19 @@ func (s *Server) postSign(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+	data, release, err := s.readBody(w, r, p, s.cfg.MaxBodyBytes)
+	defer release()
+	if err != nil {
+		return err
+	}
+	if err := decodeJSON(data, &req); err != nil {
 		return err
 	}
 	m, err := method(req.Method)
 	if err != nil {
 		return err
 	}
-	d, err := s.lifetimeOf(req.Duration)
+	d, err := s.lifetimeOf("duration_seconds", req.Duration)
 	if err != nil {
 		return err
 	}
@@ -290,7 +294,7 @@ func (s *Server) dinamis(m string) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
 		urls := q["urls"]
-		d, err := s.lifetime(q.Get("duration_seconds"))
+		d, err := s.lifetime("duration_seconds", q.Get("duration_seconds"))
 		if err != nil {
 			return err
 		}
@@ -303,12 +307,17 @@ func (s *Server) dinamis(m string) handler {
 				URLs     []string `json:"urls"`
 				Duration *int64   `json:"duration_seconds"`
 			}
-			if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+			data, release, err := s.readBody(w, r, p, s.cfg.MaxBodyBytes)
+			defer release()
+			if err != nil {
+				return err
+			}
+			if err := decodeJSON(data, &req); err != nil {
 				return err
 			}
 			urls = req.URLs
 			if req.Duration != nil {
-				if d, err = s.lifetimeOf(req.Duration); err != nil {
+				if d, err = s.lifetimeOf("duration_seconds", req.Duration); err != nil {
 					return err
 				}
 			}
@@ -357,31 +366,6 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, u, http.StatusFound)
-	return nil
-}
-
-func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	checks := map[string]string{}
-	ok := true
-	if err := s.cfg.Verifier.Ready(ctx); err != nil {
-		checks["identity_provider"], ok = err.Error(), false
-	} else {
-		checks["identity_provider"] = "ok"
-	}
-	if s.cfg.StorageReady != nil {
-		if err := s.cfg.StorageReady(ctx); err != nil {
-			checks["storage"], ok = err.Error(), false
-		} else {
-			checks["storage"] = "ok"
-		}
-	}
-	status := http.StatusOK
-	if !ok {
-		status = http.StatusServiceUnavailable
-	}
-	writeJSON(w, status, map[string]any{"ready": ok, "checks": checks})
 	return nil
 }
 

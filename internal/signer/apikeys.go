@@ -59,7 +59,12 @@ func (s *Server) authenticateVia(r *http.Request) (*auth.Principal, bool, error)
 	if err != nil {
 		return nil, false, err
 	}
-	hasBearer := r.Header.Get("Authorization") != ""
+	authz := r.Header.Values("Authorization")
+	if len(authz) > 1 {
+		// Which one would count is a guess: refuse, as for the key headers.
+		return nil, false, &auth.Error{Reason: fmt.Sprintf("%d Authorization headers; send one", len(authz))}
+	}
+	hasBearer := len(authz) == 1 && authz[0] != ""
 	if s.cfg.APIKeys == nil && hasBearer {
 		hasAccess, hasSecret = false, false // keys are off: their headers mean nothing here
 	}
@@ -188,6 +193,27 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	out := make([]apiKeyInfo, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, apiKeyInfo{Created: k.Created.UTC().Format(time.RFC3339), AccessKey: k.AccessKey, Description: k.Description})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// GET /list_api_keys → ["eak_…", …]: the caller's live access keys, oldest
+// first. What the DINAMIS CLI's list and revoke-all commands read
+// (dinamis_sdk/cli.py: a list of strings, each revoked with
+// /revoke_api_key?access_key=).
+func (s *Server) listAPIKeyIDs(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.keyManager(w, r, true)
+	if err != nil {
+		return err
+	}
+	keys, err := s.cfg.APIKeys.List(r.Context(), owner(p))
+	if err != nil {
+		return err
+	}
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, k.AccessKey)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

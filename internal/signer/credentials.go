@@ -68,7 +68,12 @@ func (s *Server) postCredentials(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusForbidden, codeForbidden, "POST /credentials needs an OpenID Connect bearer token, which the storage's STS verifies")
 	}
 	var req credentialsRequest
-	if err := decodeJSON(w, r, credentialsBodyLimit, &req); err != nil {
+	data, release, err := s.readBody(w, r, p, credentialsBodyLimit)
+	defer release()
+	if err != nil {
+		return err
+	}
+	if err := decodeJSON(data, &req); err != nil {
 		return err
 	}
 	sc, err := s.credentialsScope(req.Prefix, req.Collection)
@@ -154,7 +159,8 @@ func (s *Server) sessionLength(seconds *int64) (time.Duration, error) {
 	case seconds == nil:
 		return def, nil
 	case *seconds < minimum:
-		return 0, errorf(http.StatusBadRequest, codeBadRequest, "duration_seconds %d: STS sessions last at least %d seconds", *seconds, minimum)
+		return 0, errorf(http.StatusBadRequest, codeInvalidDuration, "duration_seconds %d: want a number of seconds from %d to %d (STS sessions last at least %d seconds; longer is shortened to %d)",
+			*seconds, minimum, int64(longest/time.Second), minimum, int64(longest/time.Second))
 	case *seconds > int64(longest/time.Second):
 		return longest, nil
 	}

@@ -126,8 +126,8 @@ func TestCredentialsRequests(t *testing.T) {
 		{"alice", map[string]any{"prefix": "s3://eodata/a/?versionId=1"}, 400, codeInvalidHref},
 		{"alice", map[string]any{"prefix": "s3://eodata/" + strings.Repeat("long/", 180)}, 400, codeInvalidHref}, // session policy > 2048 bytes
 		{"alice", map[string]any{"collection": "nope"}, 404, codeNotFound},
-		{"alice", map[string]any{"prefix": "s3://eodata/a/", "duration_seconds": 60}, 400, codeBadRequest},
-		{"alice", map[string]any{"prefix": "s3://eodata/a/", "duration_seconds": -1}, 400, codeBadRequest},
+		{"alice", map[string]any{"prefix": "s3://eodata/a/", "duration_seconds": 60}, 400, codeInvalidDuration},
+		{"alice", map[string]any{"prefix": "s3://eodata/a/", "duration_seconds": -1}, 400, codeInvalidDuration},
 		{"alice", map[string]any{"prefix": "s3://eodata/a/", "write": "yes"}, 400, codeBadRequest},
 	}
 	for _, c := range refused {

@@ -6,10 +6,16 @@
 //
 // Handlers return errors; one mapper (errors.go) turns them into a status, a
 // JSON body {"error": code, "detail": message} and a log line. Middleware adds
-// a request ID, body limits, CORS for configured origins and per-subject rate
-// limits (429 with Retry-After). Every signed URL is logged once as an audit
-// line (subject, method, bucket/key, expiry, mode), never with a token or a
-// signature.
+// a request ID, CORS for configured origins, a bound on the headers (JSON
+// 431) and per-subject rate limits (429 with Retry-After). Request bodies are
+// read whole after authentication, once admitted against a process-wide
+// budget of bytes in flight (body.go: 503 busy when it stays full); STAC
+// documents are rewritten in place, never decoded into Go values (stac.go).
+// Lifetimes below Config.MinLifetime are the caller's error (400
+// invalid_duration); only credentials that really expire too soon are a 503.
+// /readyz probes each dependency at most once per interval (ready.go). Every
+// signed URL is logged once as an audit line (subject, method, bucket/key,
+// expiry, mode), never with a token or a signature.
 //
 // In mode sts, POST /credentials (credentials.go) hands out temporary
 // storage credentials for one folder, for tools that need prefix access

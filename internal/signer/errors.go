@@ -31,18 +31,21 @@ func errorf(status int, code, format string, args ...any) *apiError {
 
 // Error codes.
 const (
-	codeBadRequest     = "bad_request"
-	codeInvalidToken   = "invalid_token"
-	codeForbidden      = "forbidden"
-	codeNotAllowed     = "href_not_allowed"
-	codeInvalidHref    = "invalid_href"
-	codeTooMany        = "too_many_requests"
-	codeTooLarge       = "request_too_large"
-	codeUnavailable    = "unavailable"
-	codeInternal       = "internal_error"
-	codeNotFound       = "not_found"
-	codeMethod         = "method_not_allowed"
-	codeStorageRefused = "storage_refused"
+	codeBadRequest      = "bad_request"
+	codeInvalidToken    = "invalid_token"
+	codeForbidden       = "forbidden"
+	codeNotAllowed      = "href_not_allowed"
+	codeInvalidHref     = "invalid_href"
+	codeTooMany         = "too_many_requests"
+	codeTooLarge        = "request_too_large"
+	codeUnavailable     = "unavailable"
+	codeInternal        = "internal_error"
+	codeNotFound        = "not_found"
+	codeMethod          = "method_not_allowed"
+	codeStorageRefused  = "storage_refused"
+	codeInvalidDuration = "invalid_duration"
+	codeBusy            = "busy"
+	codeHeaderTooLarge  = "request_header_too_large"
 )
 
 // toAPIError classifies any error a handler returns.
@@ -73,7 +76,9 @@ func toAPIError(err error) *apiError {
 		return &apiError{status: http.StatusForbidden, code: codeForbidden, detail: "the identity provider refused to exchange this token", err: err}
 	}
 	if errors.Is(err, presign.ErrExpired) {
-		return &apiError{status: http.StatusServiceUnavailable, code: codeUnavailable, detail: "storage credentials expire too soon; retry", err: err, retryAfter: time.Second}
+		// Only credentials that really expire (mode sts) get here: a
+		// lifetime below the minimum is refused before signing.
+		return &apiError{status: http.StatusServiceUnavailable, code: codeUnavailable, detail: "the storage credentials this signer holds for you expire too soon; retry", err: err, retryAfter: time.Second}
 	}
 	return &apiError{status: http.StatusInternalServerError, code: codeInternal, detail: "internal error", err: err}
 }
@@ -81,8 +86,11 @@ func toAPIError(err error) *apiError {
 // writeError is the one place that turns an error into a response.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := toAPIError(err)
-	if ae.status == http.StatusUnauthorized {
+	switch ae.status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description=`+strconv.Quote(ae.detail))
+	case http.StatusRequestHeaderFieldsTooLarge: // most often an oversized token
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_request", error_description=`+strconv.Quote(ae.detail))
 	}
 	if ae.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((ae.retryAfter+time.Second-1)/time.Second)))

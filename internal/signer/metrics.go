@@ -22,7 +22,7 @@ type metrics struct {
 	signed   prometheus.Counter
 }
 
-func newMetrics(counters map[string]Counter) *metrics {
+func newMetrics(counters map[string]Counter, budget *bodyBudget) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -36,6 +36,12 @@ func newMetrics(counters map[string]Counter) *metrics {
 	}
 	m.reg.MustRegister(m.requests, m.signing, m.signed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "signer_body_bytes_in_flight", Help: "Request-body bytes admitted and not yet released (limit: --max-inflight-bytes)."},
+			func() float64 { used, _, _ := budget.stats(); return float64(used) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signer_busy_total", Help: "Requests refused with 503 busy: their body did not fit in --max-inflight-bytes in time."},
+			func() float64 { _, _, busy := budget.stats(); return float64(busy) }),
+	)
 	for name, f := range counters {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: "See the signer's documentation."},
 			func() float64 { return float64(f()) }))

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -52,15 +54,41 @@ type Config struct {
 	Credentials     CredentialSource
 	DefaultLifetime time.Duration // default 1 h
 	MaxLifetime     time.Duration // default 7 days (SigV4's limit)
-	BatchLimit      int           // hrefs per request; default 1000
-	MaxBodyBytes    int64         // default 1 MiB (4 MiB for /sign/stac)
-	CORSOrigins     []string      // exact origins, or "*"
-	RatePerSecond   float64       // per subject; 0 disables
-	RateBurst       int
-	TokenURL        string // IdP token endpoint, advertised in /openapi.json
-	Logger          *slog.Logger
-	// StorageReady checks that the storage answers (for /readyz).
-	StorageReady func(ctx context.Context) error
+	// MinLifetime is the shortest lifetime a caller may ask for (default
+	// 60 s): shorter is 400 invalid_duration. A URL whose signing
+	// credentials expire sooner than this is 503 (mode sts).
+	MinLifetime   time.Duration
+	BatchLimit    int      // hrefs per request; default 1000
+	MaxBodyBytes  int64    // default 1 MiB (/sign/stac: MaxSTACBody, 8 MiB)
+	CORSOrigins   []string // exact origins, or "*"
+	RatePerSecond float64  // per subject; 0 disables
+	RateBurst     int
+	// MaxHeaderBytes bounds a request's headers (request line included,
+	// about as net/http counts them); larger is a JSON 431. Default 64 KiB.
+	// The http.Server's own MaxHeaderBytes must be larger, or net/http
+	// answers first with its plain-text 431.
+	MaxHeaderBytes int
+	// MaxInflightBytes is the process-wide budget of request-body bytes
+	// held at once (declared Content-Length, or the route's limit when the
+	// length is not declared), half of it at most for one caller; default
+	// DefaultInflightBytes. A request that does not fit waits up to BodyWait
+	// (default 2 s), then gets 503 busy with Retry-After.
+	MaxInflightBytes int64
+	BodyWait         time.Duration
+	// TokenURL is the IdP token endpoint advertised in /openapi.json; when
+	// empty, DiscoverTokenURL is asked on each request (it caches and
+	// refreshes: auth.Verifier.TokenURL).
+	TokenURL         string
+	DiscoverTokenURL func(ctx context.Context) string
+	Logger           *slog.Logger
+	// StorageReady checks that the storage answers, and STSReady (mode sts)
+	// that its STS does (for /readyz); the identity provider is checked with
+	// Verifier.Ready. Each answer is kept ProbeInterval (default 5 s); a
+	// check gets ProbeTimeout (default 3 s).
+	StorageReady  func(ctx context.Context) error
+	STSReady      func(ctx context.Context) error
+	ProbeInterval time.Duration
+	ProbeTimeout  time.Duration
 	// Counters are exported on /metrics (e.g. signer_sts_calls_total).
 	Counters map[string]Counter
 	// POST /credentials (mode sts; off unless CredentialsEnabled): collections
@@ -84,6 +112,9 @@ type Server struct {
 	collections map[string]presign.Scope
 	// patterns are the routes served (the API document must list them all).
 	patterns []string
+	budget   *bodyBudget // request-body bytes in flight (body.go)
+	probes   []*probe    // /readyz (ready.go)
+	tokenURL func(ctx context.Context) string
 }
 
 // New checks the configuration and returns the API.
@@ -134,19 +165,75 @@ func New(cfg Config) (*Server, error) {
 	if cfg.BatchLimit <= 0 {
 		cfg.BatchLimit = 1000
 	}
+	if cfg.MinLifetime <= 0 {
+		cfg.MinLifetime = DefaultMinLifetime
+	}
+	cfg.MinLifetime = min(cfg.MinLifetime, cfg.DefaultLifetime)
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if cfg.MaxInflightBytes <= 0 {
+		cfg.MaxInflightBytes = DefaultInflightBytes()
+	}
+	// The largest body must fit on its own.
+	cfg.MaxInflightBytes = max(cfg.MaxInflightBytes, cfg.MaxBodyBytes, MaxSTACBody)
+	if cfg.BodyWait <= 0 {
+		cfg.BodyWait = 2 * time.Second
+	}
+	if cfg.ProbeInterval <= 0 {
+		cfg.ProbeInterval = 5 * time.Second
+	}
+	if cfg.ProbeTimeout <= 0 {
+		cfg.ProbeTimeout = 3 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, signer: presign.NewSigner(cfg.Storage), mux: http.NewServeMux(), metrics: newMetrics(cfg.Counters),
-		collections: collections}
+	s := &Server{cfg: cfg, log: cfg.Logger, signer: presign.NewSigner(cfg.Storage), mux: http.NewServeMux(),
+		collections: collections, budget: newBodyBudget(cfg.MaxInflightBytes, max(cfg.MaxBodyBytes, MaxSTACBody))}
+	s.signer.MinLifetime = cfg.MinLifetime
+	s.metrics = newMetrics(cfg.Counters, s.budget)
+	switch {
+	case cfg.TokenURL != "":
+		s.tokenURL = func(context.Context) string { return cfg.TokenURL }
+	case cfg.DiscoverTokenURL != nil:
+		s.tokenURL = cfg.DiscoverTokenURL
+	default:
+		s.tokenURL = func(context.Context) string { return "" }
+	}
 	if cfg.RatePerSecond > 0 {
 		s.limits = newLimiters(rate.Limit(cfg.RatePerSecond), max(cfg.RateBurst, 1))
 	}
+	s.probes = append(s.probes, &probe{name: "identity_provider", check: cfg.Verifier.Ready})
+	if cfg.StorageReady != nil {
+		s.probes = append(s.probes, &probe{name: "storage", check: cfg.StorageReady})
+	}
+	if cfg.STSReady != nil && cfg.Mode == ModeSTS {
+		s.probes = append(s.probes, &probe{name: "sts", check: cfg.STSReady})
+	}
 	s.routes()
 	return s, nil
+}
+
+// Defaults of Config.
+const (
+	DefaultMinLifetime    = time.Minute
+	DefaultMaxHeaderBytes = 64 << 10
+)
+
+// DefaultInflightBytes is the default MaxInflightBytes: a quarter of the
+// Go memory limit (GOMEMLIMIT) when one is set (the process holds about
+// three times the body bytes it admits: body, decoded request, response),
+// else four of the largest bodies (/sign/stac's 8 MiB): 32 MiB. Never less
+// than one largest body.
+func DefaultInflightBytes() int64 {
+	if lim := debug.SetMemoryLimit(-1); lim > 0 && lim < math.MaxInt64 {
+		return max(lim/4, MaxSTACBody)
+	}
+	return 4 * MaxSTACBody
 }
 
 // ServeHTTP runs the middleware chain.
@@ -162,7 +249,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cors(w, r) {
 		return
 	}
+	if n := headerBytes(r); n > s.cfg.MaxHeaderBytes {
+		s.writeError(w, r, &apiError{status: http.StatusRequestHeaderFieldsTooLarge, code: codeHeaderTooLarge,
+			detail: fmt.Sprintf("request headers of %d bytes; the limit is %d (a bearer token is at most %d bytes)", n, s.cfg.MaxHeaderBytes, auth.MaxTokenSize)})
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// headerBytes is about what net/http counts against MaxHeaderBytes: the
+// request line and every header line.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4 + len(r.Host) + 8
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }
 
 type ctxRequestID struct{}

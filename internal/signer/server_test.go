@@ -57,6 +57,7 @@ type env struct {
 	s3   *testenv.S3Server
 	idp  *testenv.OIDCProvider
 	api  *httptest.Server
+	srv  *Server
 	logs *syncBuffer
 }
 
@@ -97,6 +98,7 @@ func newEnv(t *testing.T, mutate func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.srv = srv
 	e.api = httptest.NewServer(srv)
 	t.Cleanup(e.api.Close)
 	return e
@@ -300,7 +302,7 @@ func TestErrorsAndLimits(t *testing.T) {
 	resp, out = e.call("GET", "/sign?href="+q(e.obj("public/S2/B02.tif"))+"&method=DELETE", "alice", nil)
 	check("bad method", resp, out, 400, codeBadRequest)
 	resp, out = e.call("GET", "/sign?href="+q(e.obj("public/S2/B02.tif"))+"&duration=soon", "alice", nil)
-	check("bad duration", resp, out, 400, codeBadRequest)
+	check("bad duration", resp, out, 400, codeInvalidDuration)
 	resp, out = e.call("POST", "/sign", "alice", map[string]any{"hrefs": []string{"a", "b", "c", "d"}})
 	check("batch limit", resp, out, 413, codeTooLarge)
 	resp, out = e.call("POST", "/sign", "alice", map[string]any{"hrefs": []string{strings.Repeat("x", 3000)}})

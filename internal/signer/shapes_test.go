@@ -258,3 +258,143 @@ func TestShapesPlanetaryComputer(t *testing.T) {
 		}
 	}
 }
+
+// sdkRequest sends a request exactly as dinamis_sdk does (dinamis_sdk/http.py
+// HTTPSession.post and the CLI's _http in dinamis_sdk/cli.py, read from the
+// SDK's source): headers "Content-Type: application/json" and "Accept:
+// application/json" on POST, no body, query parameters only, and either
+// "authorization: bearer <token>" (lower case, OAuth2ConnectionMethod) or the
+// "access-key"/"secret-key" headers (ApiKey.to_dict(), by alias).
+func sdkRequest(e *env, method, pathAndQuery string, auth map[string]string) (*http.Response, []byte) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.api.URL+"/"+strings.TrimPrefix(pathAndQuery, "/"), nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
+	}
+	for k, v := range auth {
+		req.Header[k] = []string{v} // as sent: "authorization", "access-key" (lower case)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 { // the SDK's raise_for_status()
+		e.t.Fatalf("%s %s: %d %s (dinamis_sdk raises)", method, pathAndQuery, resp.StatusCode, data)
+	}
+	return resp, data
+}
+
+// TestShapesDINAMISSDK checks the DINAMIS routes field by field against the
+// SDK's request and response models (dinamis_sdk 0.5: model.py ApiKey,
+// signing.py SignedURLBatch, cli.py; teledetection's cli.py for
+// list_api_keys_with_metadata): the CLI's register, list and revoke-all
+// round trip (GET /list_api_keys, which was missing), and signing with the
+// key as the SDK sends it.
+func TestShapesDINAMISSDK(t *testing.T) {
+	e, _ := newKeyEnv(t, nil)
+	bearer := map[string]string{"authorization": "bearer " + e.idp.Token(t, "alice", "signer", map[string]any{"groups": []string{"s2-team"}})}
+
+	// The SDK finds the IdP in /openapi.json (oauth2.retrieve_token_endpoint).
+	_, data := sdkRequest(e, "GET", "openapi.json", nil)
+	var doc struct {
+		Components struct {
+			SecuritySchemes struct {
+				OAuth2PasswordBearer struct {
+					Flows struct {
+						Password struct {
+							TokenURL string `json:"tokenUrl"`
+						} `json:"password"`
+					} `json:"flows"`
+				} `json:"OAuth2PasswordBearer"`
+			} `json:"securitySchemes"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil || doc.Components.SecuritySchemes.OAuth2PasswordBearer.Flows.Password.TokenURL != e.idp.URL+"/token" {
+		t.Fatalf("openapi.json tokenUrl: %v %s", err, data)
+	}
+
+	// dinamis register / create: GET create_api_key (teledetection adds
+	// ?description=); ApiKey.from_dict needs exactly "access-key" and
+	// "secret-key", strings.
+	var keys []string
+	secrets := map[string]string{}
+	for _, route := range []string{"create_api_key", "create_api_key?description=" + url.QueryEscape("Created by alice on 2026-12-02 09:22")} {
+		_, data := sdkRequest(e, "GET", route, bearer)
+		m := exactFields(t, route, data, "access-key", "secret-key")
+		var access, secret string
+		if json.Unmarshal(m["access-key"], &access) != nil || json.Unmarshal(m["secret-key"], &secret) != nil || access == "" || secret == "" {
+			t.Fatalf("%s: %s: want two non-empty strings", route, data)
+		}
+		keys = append(keys, access)
+		secrets[access] = secret
+		time.Sleep(1100 * time.Millisecond) // distinct creation seconds: "oldest first" is visible
+	}
+
+	// dinamis list: GET list_api_keys → List[str], oldest first.
+	_, data = sdkRequest(e, "GET", "list_api_keys", bearer)
+	var listed []string
+	if err := json.Unmarshal(data, &listed); err != nil || !slices.Equal(listed, keys) {
+		t.Fatalf("list_api_keys: %s (%v), want the access keys %q oldest first", data, err, keys)
+	}
+	// teledetection's list: key["created"].split(".")[0], key["access-key"],
+	// key["description"] of each item.
+	_, data = sdkRequest(e, "GET", "list_api_keys_with_metadata", bearer)
+	var items []json.RawMessage
+	if err := json.Unmarshal(data, &items); err != nil || len(items) != 2 {
+		t.Fatalf("list_api_keys_with_metadata: %s", data)
+	}
+	for i, raw := range items {
+		m := exactFields(t, "list_api_keys_with_metadata item", raw, "created", "access-key", "description")
+		var created, access, desc string
+		if json.Unmarshal(m["created"], &created) != nil || json.Unmarshal(m["access-key"], &access) != nil || json.Unmarshal(m["description"], &desc) != nil {
+			t.Fatalf("item %s: want three strings", raw)
+		}
+		if _, err := time.Parse(time.RFC3339, strings.Split(created, ".")[0]); err != nil || access != keys[i] {
+			t.Errorf("item %d: created %q, access-key %q (want %s)", i, created, access, keys[i])
+		}
+		if want := []string{"", "Created by alice on 2026-12-02 09:22"}[i]; desc != want {
+			t.Errorf("item %d: description %q, want %q", i, desc, want)
+		}
+	}
+
+	// Signing with the key as the SDK does (ApiKeyConnectionMethod): POST
+	// sign_urls?urls=…&duration_seconds=… (DINAMIS_SDK_URL_DURATION), no
+	// body; SignedURLBatch(**response.json()) needs "expiry" (a datetime)
+	// and "hrefs" (a dict with every URL sent as a key).
+	mine, foreign := e.obj("users/alice/mine.tif"), "https://other.example.org/x.tif"
+	keyAuth := map[string]string{"access-key": keys[0], "secret-key": secrets[keys[0]]}
+	start := time.Now()
+	resp, data := sdkRequest(e, "POST", "sign_urls?"+url.Values{"urls": {mine, foreign}, "duration_seconds": {"3600"}}.Encode(), keyAuth)
+	hrefs := checkDINAMIS(t, "sign_urls with an API key, SDK shape", resp, data, []string{mine, foreign}, func(h string) bool { return h == mine }, start, time.Hour)
+	if code, body := testenv.Fetch(t, "GET", hrefs[mine], nil); code != 200 || body != "alice's" {
+		t.Errorf("signed URL: %d %q", code, body)
+	}
+
+	// dinamis revoke-all: list, then GET revoke_api_key?access_key=<key>
+	// (the key pasted into the query unescaped) for each; the list is then
+	// empty and the keys refused.
+	_, data = sdkRequest(e, "GET", "list_api_keys", bearer)
+	_ = json.Unmarshal(data, &listed)
+	for _, k := range listed {
+		sdkRequest(e, "GET", "revoke_api_key?access_key="+k, bearer)
+	}
+	if _, data = sdkRequest(e, "GET", "list_api_keys", bearer); strings.TrimSpace(string(data)) != "[]" {
+		t.Errorf("list_api_keys after revoke-all: %s, want []", data)
+	}
+	r := e.send("POST", "/sign_urls?urls="+q(mine), keyAuth, nil)
+	wantError(t, "a revoked key", r, http.StatusUnauthorized, codeInvalidToken, "invalid API key")
+	// Only a bearer token lists keys.
+	r = e.send("GET", "/list_api_keys", map[string]string{"access-key": keys[1], "secret-key": secrets[keys[1]]}, nil)
+	wantError(t, "list_api_keys with a revoked key", r, http.StatusUnauthorized, codeInvalidToken)
+	r = e.send("GET", "/list_api_keys", nil, nil)
+	wantError(t, "list_api_keys without credentials", r, http.StatusUnauthorized, codeInvalidToken)
+}

@@ -3,6 +3,7 @@
 package signer
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -42,7 +44,7 @@ func TestSTSModeAgainstSeaweedFS(t *testing.T) {
 	})
 	srv, err := New(Config{Mode: ModeSTS, Verifier: v, Credentials: creds, Logger: slog.New(slog.DiscardHandler),
 		Storage:  &presign.Storage{Endpoint: ep, Buckets: []string{"eodata"}, PathStyle: true, Region: "us-east-1"},
-		Counters: map[string]Counter{"signer_sts_calls_total": creds.Calls}})
+		Counters: map[string]Counter{"signer_sts_calls_total": creds.Calls}, STSReady: creds.Probe})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +88,34 @@ func TestSTSModeAgainstSeaweedFS(t *testing.T) {
 	}
 	if creds.Hits() < 1 {
 		t.Errorf("%d cache hits: the second request of a user must come from the cache", creds.Hits())
+	}
+
+	// Readiness: SeaweedFS's STS refuses the probe's token, so it answers;
+	// an STS that does not answer fails the check. The probe is not an STS
+	// call of a user.
+	resp, err := http.Get(api.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ready struct {
+		Ready  bool
+		Checks map[string]probeState
+	}
+	_ = decodeBody(resp, &ready)
+	resp.Body.Close()
+	if !ready.Ready || ready.Checks["sts"].Status != "ok" || ready.Checks["identity_provider"].Status != "ok" {
+		t.Errorf("readyz in mode sts: %d %+v", resp.StatusCode, ready)
+	}
+	if n := creds.Calls(); n != 1 {
+		t.Errorf("%d STS calls after the readiness probe, want still 1", n)
+	}
+	dead := httptest.NewServer(nil)
+	dead.Close()
+	down := presign.NewSTS(presign.STSOptions{Client: sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(dead.URL), Credentials: aws.AnonymousCredentials{}})})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := down.Probe(ctx); err == nil || !strings.Contains(err.Error(), "storage STS") {
+		t.Errorf("probe of an STS that is down: %v", err)
 	}
 }
 
