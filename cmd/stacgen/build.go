@@ -40,7 +40,14 @@ their items. A build without --incremental removes that state.
 
 Builds into one --out are exclusive: a second one fails at once naming the
 running build's pid (lock file .<out>.stacgen-lock beside --out), or waits
-for it with --wait-lock. The lock dies with its process.`,
+for it with --wait-lock. The lock dies with its process.
+
+EXIT STATUS
+  0  the catalog was published (or was up to date)
+  1  an error: bad configuration, unreachable storage, an item that cannot be
+     built (unreadable raster, unsupported CRS …), budget exceeded, interrupted
+  2  the catalog is invalid: every failure is a document that does not pass
+     the STAC schemas or the per-document checks (nothing is published)`,
 		Flags: append(append([]cli.Flag{
 			&cli.StringFlag{Name: flagConfig, Aliases: []string{"c"}, EnvVars: envVar(flagConfig), Required: true, Usage: "YAML configuration `FILE` (see schemas/stacgen-config.schema.json)"},
 			&cli.StringFlag{Name: flagOut, Aliases: []string{"o"}, EnvVars: envVar(flagOut), Value: "public", Usage: "output `DIR`, replaced atomically"},

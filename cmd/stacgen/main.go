@@ -7,15 +7,16 @@
 // version.
 // Every flag can also be set with a STACGEN_* environment variable.
 //
-// Exit codes: 0 success; 1 error (bad configuration, unreachable storage,
-// failed items); 2 invalid catalog (validate).
+// Exit codes, the same for build and validate: 0 success; 1 error (bad
+// configuration, unreachable storage, an item that cannot be built); 2
+// invalid catalog (every failure is a document the schemas or checks
+// reject).
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"gitlab.com/eocat/eocat/internal/validate"
 	"io"
 	"log/slog"
 	"os"
@@ -24,6 +25,9 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"gitlab.com/eocat/eocat/internal/catalog"
+	"gitlab.com/eocat/eocat/internal/validate"
 )
 
 // Exit codes.
@@ -38,12 +42,21 @@ type invalidError struct{ msg string }
 
 func (e *invalidError) Error() string { return e.msg }
 
-// exitCode maps an error to the process exit code.
+// exitCode maps an error to the process exit code: exitInvalid when the
+// error, or every item error of a failed build, is an invalid document.
 func exitCode(err error) int {
 	var inv *invalidError
+	var be *catalog.BuildError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &be):
+		for _, it := range be.Items {
+			if !errors.As(it.Err, &inv) {
+				return exitError
+			}
+		}
+		return exitInvalid
 	case errors.As(err, &inv):
 		return exitInvalid
 	}

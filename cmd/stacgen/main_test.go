@@ -153,3 +153,44 @@ func TestSignerIsAdvertisedWithTheAuthenticationExtension(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestBuildExitCodes: build and validate share their exit codes — 2 when
+// every failure is an invalid document, 1 when any item fails otherwise.
+func TestBuildExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(testenv.RepoRoot(), "examples", "quickstart"))); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "stacgen.yaml")
+	out := filepath.Join(dir, "public")
+	s2 := filepath.Join(dir, "data", "sentinel2-l2a", "S2A_MSIL2A_20240712T130251_N0510_R095_T23KPQ_20240712T183012")
+	edit := func(file, old, new string) {
+		t.Helper()
+		b, err := os.ReadFile(file)
+		if err != nil || !strings.Contains(string(b), old) {
+			t.Fatalf("%s: %v, or no %q", file, err, old)
+		}
+		if err := os.WriteFile(file, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// An item whose sidecar breaks the eo extension's schema: invalid → 2.
+	edit(filepath.Join(s2, "metadata.json"), `"eo:cloud_cover": 0.71`, `"eo:cloud_cover": 150`)
+	code, _, stderr := run(t, "build", "-c", cfg, "--out", out, "--offline")
+	if code != 2 || !strings.Contains(stderr, "eo:cloud_cover") || !strings.Contains(stderr, "1 item(s) failed") {
+		t.Fatalf("invalid item: exit %d, want 2\n%s", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("an invalid catalog was published: %v", err)
+	}
+
+	// Plus an item that cannot be built (a raster that is not a TIFF): 1.
+	if err := os.WriteFile(filepath.Join(dir, "data", "spot", "SPOT6_2023-07-12_PMS", "IMG_SPOT6_PMS_202307121034_ORT_R1C1.tif"), []byte("not a tiff"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = run(t, "build", "-c", cfg, "--out", out, "--offline")
+	if code != 1 || !strings.Contains(stderr, "2 item(s) failed") {
+		t.Fatalf("invalid item and broken raster: exit %d, want 1\n%s", code, stderr)
+	}
+}

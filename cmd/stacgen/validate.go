@@ -22,8 +22,10 @@ Consistency problems that the official schemas do not catch (a bbox that is
 not the envelope of its geometry, a collection extent that misses an item) are
 warnings, unless --strict makes them errors.
 
-Exit status: 0 valid, 2 invalid, 1 other error (unreadable root, schema
-unavailable).`,
+EXIT STATUS
+  0  valid (warnings allowed unless --strict)
+  1  an error: unreadable root, schema unavailable, network failure
+  2  the catalog is invalid`,
 		Flags: append(schemaFlags(),
 			&cli.IntFlag{Name: flagConcurrency, EnvVars: envVar(flagConcurrency), Value: 8, Usage: "documents validated concurrently"},
 			&cli.BoolFlag{Name: flagStrict, EnvVars: envVar(flagStrict), Usage: "treat consistency warnings (bbox vs geometry, extents) as errors"},

@@ -107,6 +107,15 @@ func (e *ItemError) Unwrap() error { return e.Err }
 // BuildError lists every item that failed.
 type BuildError struct{ Items []*ItemError }
 
+// Unwrap gives the items' errors to errors.Is and errors.As.
+func (e *BuildError) Unwrap() []error {
+	out := make([]error, len(e.Items))
+	for i, it := range e.Items {
+		out[i] = it
+	}
+	return out
+}
+
 func (e *BuildError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d item(s) failed:", len(e.Items))
