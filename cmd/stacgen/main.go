@@ -97,6 +97,7 @@ const (
 	flagSchemas     = "schemas"
 	flagOffline     = "offline"
 	flagExact       = "exact-validation"
+	flagProjGrids   = "proj-grids"
 	flagConcurrency = "concurrency"
 	flagSkipInvalid = "skip-invalid-items"
 	flagWaitLock    = "wait-lock"
