@@ -101,11 +101,13 @@ apt_install() {
 	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } >&2
 }
 
-# GDAL's command-line tools (a real /vsicurl/ client) from Debian.
+# GDAL's command-line tools (a real /vsicurl/ client, and gdaltransform as
+# the CRS oracle) from Debian, with PROJ's proj.db and datum grids
+# (proj-data) and sqlite3 (internal/crs's generator reads proj.db).
 install_gdal() {
 	local start=$SECONDS
-	if ! command -v gdalinfo >/dev/null; then
-		apt_install gdal gdal-bin
+	if ! command -v gdalinfo >/dev/null || ! command -v sqlite3 >/dev/null || [[ ! -f /usr/share/proj/ntf_r93.gsb ]]; then
+		apt_install gdal gdal-bin proj-data sqlite3
 		log "gdal: installed in $((SECONDS - start)) s"
 	fi
 	log "gdal: $(gdalinfo --version)"

@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"gitlab.com/eocat/eocat/internal/catalog"
 	"gitlab.com/eocat/eocat/internal/config"
+	"gitlab.com/eocat/eocat/internal/crs"
 	"gitlab.com/eocat/eocat/internal/publish"
 	"gitlab.com/eocat/eocat/internal/render"
 	"gitlab.com/eocat/eocat/internal/source"
@@ -61,6 +62,7 @@ EXIT STATUS
 			&cli.StringFlag{Name: flagSite, EnvVars: envVar(flagSite), Usage: "folder of static files (CSS, JavaScript, images) overriding the embedded ones file by file, published under _static/ (see site/static/)"},
 			&cli.Int64Flag{Name: flagMaxFiles, EnvVars: envVar(flagMaxFiles), Value: 200_000, Usage: "fail when the output would hold more than `N` files and folders (GitLab.com Pages' limit)"},
 			&cli.StringFlag{Name: flagMaxBytes, EnvVars: envVar(flagMaxBytes), Value: "1GB", Usage: "fail when the output would be larger than `SIZE` (e.g. 1GB, 500MB, 2GiB; GitLab.com Pages' limit is 1 GB)"},
+			&cli.StringFlag{Name: flagProjGrids, EnvVars: envVar(flagProjGrids), Usage: "folder of PROJ's datum grid files (`DIR`, e.g. /usr/share/proj from Debian's proj-data, or a PROJ_DATA folder): datum shifts that need a grid (NTF → RGF93, NAD27 → NAD83, …) use it as PROJ does; without it, the EPSG dataset's Helmert transformations (accurate to metres) stand in"},
 			&cli.DurationFlag{Name: flagWaitLock, EnvVars: envVar(flagWaitLock), Usage: "when another build is writing the same --out, wait up to `DURATION` (e.g. 10m) for it to finish instead of failing at once"},
 		}, schemaFlags()...), logFlags()...),
 		Action: runBuild,
@@ -91,7 +93,14 @@ func runBuild(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	var grids *crs.Grids
+	if dir := c.String(flagProjGrids); dir != "" {
+		if grids, err = crs.NewGrids(dir); err != nil {
+			return fmt.Errorf("--%s: %w", flagProjGrids, err)
+		}
+	}
 	return build(c.Context, log, cfg, buildOptions{
+		grids:        grids,
 		pages:        pages,
 		parquet:      c.Bool(flagParquet),
 		maxFiles:     c.Int64(flagMaxFiles),
@@ -115,6 +124,7 @@ type buildOptions struct {
 	skipInvalid  bool
 	waitLock     time.Duration
 	pages        *render.Renderer // nil: JSON only
+	grids        *crs.Grids       // --proj-grids; nil: none
 	parquet      bool
 	maxFiles     int64 // 0: no limit
 	maxBytes     int64 // 0: no limit
@@ -257,6 +267,7 @@ func build(ctx context.Context, log *slog.Logger, cfg *config.Config, o buildOpt
 		Progress:         prog,
 		Pages:            o.pages,
 		Parquet:          o.parquet,
+		Grids:            o.grids,
 		Check: func(rel string, doc []byte) error {
 			issues, err := v.ValidateWithChecks(rel, doc)
 			if err != nil {

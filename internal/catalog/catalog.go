@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 
 	"gitlab.com/eocat/eocat/internal/config"
+	"gitlab.com/eocat/eocat/internal/crs"
 	"gitlab.com/eocat/eocat/internal/geoparquet"
 	"gitlab.com/eocat/eocat/internal/render"
 	"gitlab.com/eocat/eocat/internal/source"
@@ -58,6 +59,9 @@ type Options struct {
 	// (0: geoparquet.DefaultRowGroup).
 	Parquet         bool
 	ParquetRowGroup int
+	// Grids are PROJ's datum grid files (--proj-grids), used by the datum
+	// transformations that need them; nil: transformations without grids.
+	Grids *crs.Grids
 	// Pages, if set, renders an HTML page beside every document, written
 	// through the same Sink; each JSON document then links its page
 	// (rel "alternate", type text/html).
@@ -388,7 +392,8 @@ func configDigest(cfg *config.Config, opts Options) string {
 		SkipInvalid bool
 		Pages       string // digest of the templates and static files; "" without pages
 		Parquet     int    // row group size; 0 without parquet
-	}{cfg, opts.BaseURL, opts.Version, StateVersion, opts.SkipInvalidItems, pagesDigest(opts.Pages), parquetDigest(opts)})
+		Grids       string // --proj-grids folder; "" without
+	}{cfg, opts.BaseURL, opts.Version, StateVersion, opts.SkipInvalidItems, pagesDigest(opts.Pages), parquetDigest(opts), opts.Grids.Dir()})
 	sum := sha256.Sum256(raw)
 	return hex.EncodeToString(sum[:])
 }

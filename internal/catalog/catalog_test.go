@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +18,7 @@ import (
 	"testing"
 
 	"gitlab.com/eocat/eocat/internal/config"
+	"gitlab.com/eocat/eocat/internal/geotiff"
 	"gitlab.com/eocat/eocat/internal/source"
 	"gitlab.com/eocat/eocat/internal/testenv"
 )
@@ -256,11 +259,12 @@ func TestItemIDsCannotEscapeAndErrorsAreCollected(t *testing.T) {
 		}
 	}
 
-	// A product whose raster has an unsupported CRS fails with a clear
-	// per-item error; the other items are still reported.
+	// A product whose raster has an unsupported CRS (a geostationary view,
+	// which has no EPSG method) fails with a clear per-item error; the
+	// other items are still reported.
 	dir := t.TempDir()
 	samples := testenv.SharedDir(t, "geotiff-samples")
-	copyFile(t, filepath.Join(samples, "rasterio__byte.tif"), filepath.Join(dir, "nad27", "img.tif"))
+	copyFile(t, filepath.Join(samples, "rasterio__goes.tif"), filepath.Join(dir, "goes", "img.tif"))
 	copyFile(t, filepath.Join(samples, "gen__gdal_cog_utm31n_uint16_4band_nodata0.tif"), filepath.Join(dir, "ok", "img.tif"))
 	copyFile(t, filepath.Join(samples, "rasterio__byte.tif"), filepath.Join(dir, "2024", "ok", "img.tif"))
 	cfg, err := config.Parse([]byte(`
@@ -277,7 +281,7 @@ collections:
 		t.Fatalf("want 2 item errors, got %v", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"EPSG:26711", "not supported", `the same item id comes from folders`} {
+	for _, want := range []string{"goes/img.tif", "Geostationary", `the same item id comes from folders`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}
@@ -360,15 +364,47 @@ collections:
 	if err != nil || res.Stats.Items != 3 {
 		t.Fatalf("GCP rasters: %v %+v", err, res)
 	}
-	item := sink.json(t, "c/gcps/gcps.json")
-	if item["geometry"] != nil {
-		t.Errorf("a GCP raster has no footprint yet: %v", item["geometry"])
+	// Their footprint comes from the GCPs (fitted as GDAL does; crs's
+	// gcp_test compares with gdaltransform): it lies among the GCPs (a crop
+	// of a scene may keep the whole scene's GCP grid).
+	for _, id := range []string{"gcps", "cint16"} {
+		item := sink.json(t, "c/"+id+"/"+id+".json")
+		geom, _ := item["geometry"].(map[string]any)
+		if geom == nil || geom["type"] != "Polygon" {
+			t.Errorf("%s: GCP raster without a polygon footprint: %v", id, item["geometry"])
+			continue
+		}
+		samples := testenv.SharedDir(t, "geotiff-samples")
+		f, err := os.Open(filepath.Join(samples, map[string]string{"gcps": "rio-tiler__cog_gcps_ovr.tif", "cint16": "rioxarray__cint16.tif"}[id]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := f.Stat()
+		info, err := geotiff.Read(f, st.Size())
+		f.Close()
+		if err != nil || len(info.GCPList) < 3 {
+			t.Fatalf("%s: %v, %d GCPs", id, err, len(info.GCPList))
+		}
+		lo, hi := [2]float64{math.Inf(1), math.Inf(1)}, [2]float64{math.Inf(-1), math.Inf(-1)}
+		for _, g := range info.GCPList {
+			lo = [2]float64{math.Min(lo[0], g.X), math.Min(lo[1], g.Y)}
+			hi = [2]float64{math.Max(hi[0], g.X), math.Max(hi[1], g.Y)}
+		}
+		bb := item["bbox"].([]any)
+		margin := 0.25 * math.Max(hi[0]-lo[0], hi[1]-lo[1])
+		if bb[0].(float64) < lo[0]-margin || bb[1].(float64) < lo[1]-margin || bb[2].(float64) > hi[0]+margin || bb[3].(float64) > hi[1]+margin ||
+			bb[2].(float64) <= bb[0].(float64) || bb[3].(float64) <= bb[1].(float64) {
+			t.Errorf("%s: bbox %v far from the GCPs' extent %v–%v", id, bb, lo, hi)
+		}
+		img := item["assets"].(map[string]any)["img"].(map[string]any)
+		if img["type"] != "image/tiff" || img["proj:transform"] != nil || img["proj:shape"] == nil || img["bands"] == nil {
+			t.Errorf("%s: GCP asset: %v", id, img)
+		}
+		if item["properties"].(map[string]any)["proj:code"] != fmt.Sprintf("EPSG:%d", info.EPSG) {
+			t.Errorf("%s: proj:code %v, want the GCPs' EPSG:%d", id, item["properties"].(map[string]any)["proj:code"], info.EPSG)
+		}
 	}
-	img := item["assets"].(map[string]any)["img"].(map[string]any)
-	if img["type"] != "image/tiff" || img["proj:transform"] != nil || img["bands"] == nil {
-		t.Errorf("GCP asset: %v", img)
-	}
-	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "item gcps: img.tif georeferenced by ground control points only") {
+	if w := strings.Join(res.Warnings, "\n"); strings.Contains(w, "ground control points") {
 		t.Errorf("warnings: %s", w)
 	}
 

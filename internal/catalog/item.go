@@ -377,49 +377,201 @@ func interval(props map[string]any) (time.Time, time.Time, error) {
 	return out[0], out[1], nil
 }
 
-// footprint sets bbox and proj:code and returns the item geometry from the
-// raster with the most pixels (ties: first asset key).
+// footprint sets bbox and proj:code and returns the item geometry: the
+// union of the footprints of every georeferenced raster (geotransform or
+// ground control points), or with items.geometry "largest" the footprint of
+// the raster with the most pixels (ties: first asset key). Rasters of one
+// CRS on unrotated grids whose rectangles tile a rectangle (bands of one
+// extent, a mosaic of tiles) are outlined once, over that rectangle; any
+// other raster is merged by polygon union, and one that does not even
+// touch the others is a warning naming both.
 func (ib *itemBuilder) footprint(item *stac.Item, assets []*asset) (any, []string, error) {
-	var ref *asset
+	var geo []*asset
+	var ungeoref []string
 	codes := map[int]bool{}
-	var gcps []string
 	for _, a := range assets {
 		r := a.meta.Raster
-		if r != nil && r.GeoTransform == nil && r.GCPs > 0 {
-			gcps = append(gcps, path.Base(a.obj.Key))
+		if r == nil {
+			continue
 		}
-		if r == nil || r.GeoTransform == nil {
+		if r.GeoTransform == nil && len(r.GCPList) == 0 {
+			ungeoref = append(ungeoref, path.Base(a.obj.Key))
 			continue
 		}
 		codes[r.EPSG] = true
-		if ref == nil || r.Width*r.Height > ref.meta.Raster.Width*ref.meta.Raster.Height ||
-			r.Width*r.Height == ref.meta.Raster.Width*ref.meta.Raster.Height && a.key < ref.key {
-			ref = a
+		geo = append(geo, a)
+	}
+	if len(geo) == 0 {
+		if len(ungeoref) > 0 {
+			return nil, []string{fmt.Sprintf("collection %s, item %s: %s: neither a geotransform nor ground control points; geometry is null", ib.c.ID, item.ID, strings.Join(ungeoref, ", "))}, nil
+		}
+		return nil, []string{fmt.Sprintf("collection %s, item %s: no raster; geometry is null", ib.c.ID, item.ID)}, nil
+	}
+	pixels := func(a *asset) int { return a.meta.Raster.Width * a.meta.Raster.Height }
+	sort.SliceStable(geo, func(i, j int) bool {
+		if pixels(geo[i]) != pixels(geo[j]) {
+			return pixels(geo[i]) > pixels(geo[j])
+		}
+		return geo[i].key < geo[j].key
+	})
+	largest := geo[0]
+	if code := largest.meta.Raster.EPSG; len(codes) == 1 && code != 0 {
+		item.Properties["proj:code"] = fmt.Sprintf("EPSG:%d", code)
+	}
+	rest := geo[1:]
+	if ib.c.Items.Geometry == config.GeometryLargest {
+		rest = nil
+	}
+	var geom *crs.Geometry
+	var bbox [4]float64
+	var err error
+	if len(rest) > 0 {
+		var merged map[*asset]bool
+		geom, bbox, merged, err = ib.b.tiledOutline(geo)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", largest.obj.Key, err)
+		}
+		if geom != nil {
+			rest = rest[:0:0]
+			for _, a := range geo {
+				if !merged[a] {
+					rest = append(rest, a)
+				}
+			}
 		}
 	}
-	if ref == nil {
-		if len(gcps) > 0 {
-			return nil, []string{fmt.Sprintf("collection %s, item %s: %s georeferenced by ground control points only, which stacgen cannot reproject yet; geometry is null", ib.c.ID, item.ID, strings.Join(gcps, ", "))}, nil
+	if geom == nil {
+		if geom, bbox, err = ib.b.rasterOutline(largest.meta.Raster); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", largest.obj.Key, err)
 		}
-		return nil, []string{fmt.Sprintf("collection %s, item %s: no georeferenced raster; geometry is null", ib.c.ID, item.ID)}, nil
 	}
-	r := ref.meta.Raster
-	if r.EPSG == 0 {
-		return nil, nil, fmt.Errorf("%s: the raster has no EPSG code (user-defined CRS); cannot compute a WGS84 footprint", ref.obj.Key)
-	}
-	t, err := crs.ForEPSG(r.EPSG)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", ref.obj.Key, err)
-	}
-	geom, bbox, err := crs.Footprint(t, *r.GeoTransform, r.Width, r.Height, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", ref.obj.Key, err)
+	var warnings []string
+	for _, a := range rest {
+		g, _, err := ib.b.rasterOutline(a.meta.Raster)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", a.obj.Key, err)
+		}
+		u, b, disjoint, err := crs.Union(geom, g, unionTolerance)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: footprint union: %w", a.obj.Key, err)
+		}
+		if disjoint {
+			warnings = append(warnings, fmt.Sprintf("collection %s, item %s: the footprint of %s does not intersect that of %s (a product assembled from different places?); the geometry covers both", ib.c.ID, item.ID, path.Base(a.obj.Key), path.Base(largest.obj.Key)))
+		}
+		geom, bbox = u, b
 	}
 	item.BBox = bbox[:]
-	if len(codes) == 1 {
-		item.Properties["proj:code"] = fmt.Sprintf("EPSG:%d", r.EPSG)
+	return geom, warnings, nil
+}
+
+// unionTolerance (degrees, about 1 cm) is how far apart two outlines may be
+// and still count as the same edge when footprints are merged.
+const unionTolerance = 1e-7
+
+// transformer returns the CRS of a raster: its EPSG code, or the
+// user-defined CRS its GeoKeys describe.
+func (b *builder) transformer(r *RasterMeta) (crs.Transformer, error) {
+	if r.EPSG != 0 {
+		return crs.ForEPSGWith(r.EPSG, b.opts.Grids)
 	}
-	return geom, nil, nil
+	if r.GeoKeys == nil {
+		return nil, errors.New("the raster has no CRS (no GeoKeys)")
+	}
+	def, err := crs.FromGeoKeys(crs.GeoKeys(*r.GeoKeys))
+	if err != nil {
+		return nil, err
+	}
+	return crs.NewWith(def, b.opts.Grids)
+}
+
+// rasterOutline is the WGS 84 footprint of one raster, from its
+// geotransform, or from its ground control points fitted the way GDAL does
+// (a polynomial of the order GDAL picks for their number).
+func (b *builder) rasterOutline(r *RasterMeta) (*crs.Geometry, [4]float64, error) {
+	t, err := b.transformer(r)
+	if err != nil {
+		return nil, [4]float64{}, err
+	}
+	if r.GeoTransform != nil {
+		return crs.Footprint(t, *r.GeoTransform, r.Width, r.Height, 0)
+	}
+	gcps := make([]crs.GCP, len(r.GCPList))
+	for i, g := range r.GCPList {
+		gcps[i] = crs.GCP(g)
+	}
+	if crs.IsGeographic(r.EPSG) {
+		crs.UnwrapGCPLongitudes(gcps)
+	}
+	p, err := crs.NewGCPTransformer(gcps, 0)
+	if err != nil {
+		return nil, [4]float64{}, err
+	}
+	return crs.FootprintFunc(t, p.PixelToCRS, r.Width, r.Height, 0)
+}
+
+// tiledOutline outlines at once the largest group of rasters that share a
+// CRS and unrotated pixel axes when their rectangles tile a rectangle
+// (bands of one extent, a mosaic of tiles): one footprint over that
+// rectangle, with the pixel size of the group's largest raster. It returns
+// nil when no group of two or more does.
+func (b *builder) tiledOutline(geo []*asset) (*crs.Geometry, [4]float64, map[*asset]bool, error) {
+	type key struct {
+		epsg int
+		keys string
+	}
+	groups := map[key][]*asset{}
+	var order []key
+	for _, a := range geo {
+		r := a.meta.Raster
+		if r.GeoTransform == nil || r.GeoTransform[2] != 0 || r.GeoTransform[4] != 0 {
+			continue
+		}
+		k := key{epsg: r.EPSG}
+		if r.EPSG == 0 {
+			kb, _ := json.Marshal(r.GeoKeys)
+			k.keys = string(kb)
+		}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], a)
+	}
+	var best []*asset
+	for _, k := range order {
+		if g := groups[k]; len(g) > len(best) {
+			best = g
+		}
+	}
+	if len(best) < 2 {
+		return nil, [4]float64{}, nil, nil
+	}
+	rects := make([][4]float64, len(best))
+	for i, a := range best {
+		r := a.meta.Raster
+		bb := projBBox(*r.GeoTransform, r.Width, r.Height)
+		rects[i] = [4]float64{bb[0], bb[1], bb[2], bb[3]}
+	}
+	bb, exact := crs.RectUnion(rects)
+	if !exact {
+		return nil, [4]float64{}, nil, nil
+	}
+	r := best[0].meta.Raster // the largest: its pixel size
+	w := max(1, int(math.Round((bb[2]-bb[0])/math.Abs(r.GeoTransform[1]))))
+	h := max(1, int(math.Round((bb[3]-bb[1])/math.Abs(r.GeoTransform[5]))))
+	gt := [6]float64{bb[0], (bb[2] - bb[0]) / float64(w), 0, bb[3], 0, -(bb[3] - bb[1]) / float64(h)}
+	t, err := b.transformer(r)
+	if err != nil {
+		return nil, [4]float64{}, nil, err
+	}
+	geom, box, err := crs.Footprint(t, gt, w, h, 0)
+	if err != nil {
+		return nil, [4]float64{}, nil, err
+	}
+	merged := map[*asset]bool{}
+	for _, a := range best {
+		merged[a] = true
+	}
+	return geom, box, merged, nil
 }
 
 // stacAsset builds the STAC asset of one file.
@@ -466,12 +618,14 @@ func (ib *itemBuilder) stacAsset(ctx context.Context, a *asset, itemDir string, 
 	if r == nil {
 		return sa, nil
 	}
-	if r.GeoTransform != nil {
-		gt := *r.GeoTransform
+	if r.GeoTransform != nil || len(r.GCPList) > 0 {
 		if !codeOnItem && r.EPSG != 0 {
 			sa.Extra["proj:code"] = fmt.Sprintf("EPSG:%d", r.EPSG)
 		}
 		sa.Extra["proj:shape"] = []int{r.Height, r.Width}
+	}
+	if r.GeoTransform != nil { // a GCP raster has no affine transform
+		gt := *r.GeoTransform
 		sa.Extra["proj:transform"] = []float64{gt[1], gt[2], gt[0], gt[4], gt[5], gt[3]}
 		sa.Extra["proj:bbox"] = projBBox(gt, r.Width, r.Height)
 	}

@@ -71,19 +71,20 @@ func TestHeaderToFootprintAgainstGDAL(t *testing.T) {
 			t.Logf("%s: GDAL gives no WGS84 extent", name)
 			continue
 		}
-		if info.GeoTransform == nil || info.EPSG == 0 {
-			t.Logf("%s: no geotransform or no EPSG code (user-defined CRS): stacgen reports an error for such items", name)
+		if name == "libgeotiff__epsg_27563_allgeokeys.tif" {
+			// GDAL 3.6.2 reads this file's angles in grads as degrees (fixed
+			// in GDAL 3.10) and puts it 544 km north; crs's geokeys_test
+			// checks it against PROJ's EPSG:27563 instead (0.25 mm).
+			t.Logf("%s: GDAL 3.6.2's extent is wrong (grads read as degrees); skipped", name)
 			continue
 		}
-		tr, err := crs.ForEPSG(info.EPSG)
-		if err != nil {
-			if !errors.Is(err, crs.ErrUnsupported) {
-				t.Errorf("%s: %v", name, err)
-			}
+		// The footprint as the build computes it (EPSG code or GeoKeys,
+		// geotransform or GCPs).
+		geom, bbox, err := (&builder{}).rasterOutline(rasterMeta(info))
+		if errors.Is(err, crs.ErrUnsupported) {
 			t.Logf("%s: %v", name, err)
 			continue
 		}
-		geom, bbox, err := crs.Footprint(tr, *info.GeoTransform, info.Width, info.Height, 0)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue

@@ -19,7 +19,7 @@ type State struct {
 }
 
 // StateVersion changes whenever ObjectMeta's meaning changes.
-const StateVersion = 3
+const StateVersion = 4
 
 // ObjectMeta is what stacgen derives from one object's bytes.
 type ObjectMeta struct {
@@ -32,14 +32,16 @@ type ObjectMeta struct {
 
 // RasterMeta is the part of a TIFF header stacgen uses.
 type RasterMeta struct {
-	Width        int         `json:"w"`
-	Height       int         `json:"h"`
-	EPSG         int         `json:"epsg,omitempty"`
-	GeoTransform *[6]float64 `json:"gt,omitempty"`
-	GCPs         int         `json:"gcps,omitempty"` // ground control points, when there is no geotransform
-	COG          bool        `json:"cog,omitempty"`
-	DateTime     string      `json:"dt,omitempty"`
-	Bands        []BandMeta  `json:"bands"`
+	Width        int              `json:"w"`
+	Height       int              `json:"h"`
+	EPSG         int              `json:"epsg,omitempty"`
+	GeoTransform *[6]float64      `json:"gt,omitempty"`
+	GCPs         int              `json:"gcps,omitempty"` // ground control points, when there is no geotransform
+	GCPList      []geotiff.GCP    `json:"gcpl,omitempty"` // the points themselves
+	GeoKeys      *geotiff.GeoKeys `json:"keys,omitempty"` // a user-defined CRS (EPSG 0): its GeoKeys
+	COG          bool             `json:"cog,omitempty"`
+	DateTime     string           `json:"dt,omitempty"`
+	Bands        []BandMeta       `json:"bands"`
 }
 
 // BandMeta describes one band of a raster.
@@ -57,6 +59,13 @@ func rasterMeta(info *geotiff.Info) *RasterMeta {
 	m := &RasterMeta{
 		Width: info.Width, Height: info.Height, EPSG: info.EPSG,
 		GeoTransform: info.GeoTransform, GCPs: info.GCPs, COG: info.COG, DateTime: info.DateTime,
+	}
+	if info.GeoTransform == nil {
+		m.GCPList = info.GCPList
+	}
+	if info.EPSG == 0 && (info.GeoTransform != nil || len(info.GCPList) > 0) {
+		k := info.GeoKeys
+		m.GeoKeys = &k
 	}
 	for i := range info.SamplesPerPixel {
 		b := BandMeta{DataType: info.DataType, Bits: info.BitsPerSample}

@@ -114,6 +114,9 @@ type Items struct {
 	Pattern        string `yaml:"pattern"`
 	DatetimeFormat string `yaml:"datetime_format"`
 	Sidecar        string `yaml:"sidecar"`
+	// Geometry chooses the item geometry: GeometryUnion (default, "") or
+	// GeometryLargest.
+	Geometry string `yaml:"geometry"`
 }
 
 // AssetRule maps files whose name matches Match to an asset.
@@ -133,6 +136,12 @@ type AssetRule struct {
 const (
 	GroupByFolder  = "folder"
 	GroupByPattern = "pattern"
+)
+
+// Item geometry modes (items.geometry).
+const (
+	GeometryUnion   = "union"
+	GeometryLargest = "largest"
 )
 
 // Pattern returns the compiled items.pattern, or nil.

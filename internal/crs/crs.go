@@ -4,8 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
-	"strings"
+	"sync"
 )
 
 // ErrUnsupported is wrapped by every error ForEPSG returns for a CRS this
@@ -43,15 +42,19 @@ func (e *UnsupportedError) Unwrap() []error {
 	return []error{ErrUnsupported}
 }
 
-// CRS is the Transformer returned by ForEPSG.
+// CRS is the Transformer returned by ForEPSG and New.
 type CRS struct {
 	code  int
 	name  string
 	kind  kind
 	proj  projection
-	datum *helmert // nil when the datum is treated as coincident with WGS 84
-	pm    float64  // prime meridian, radians east of Greenwich
-	unit  float64  // metres (projected) or radians (geographic) per axis unit; 0 = metre/degree
+	datum *datumShift // nil when the datum is WGS 84 or every operation to it is a null transformation
+	pm    float64     // prime meridian, radians east of Greenwich
+	unit  float64     // metres (projected) or radians (geographic) per axis unit; 0 = metre/degree
+	// GDAL's coordinates (traditional GIS order) → the method's: swapped,
+	// then negated (e.g. southing/westing data for an easting/northing
+	// method).
+	swapXY, flipX, flipY bool
 }
 
 type kind int
@@ -61,6 +64,8 @@ const (
 	kindCylindrical             // lon is linear in x: continuous by construction
 	kindOther                   // lon continuous except across the back meridian
 )
+
+const wgs84Datum = 6326
 
 // EPSG returns the EPSG code of the CRS.
 func (c *CRS) EPSG() int { return c.code }
@@ -92,13 +97,16 @@ func (c *CRS) toWGS84Raw(x, y float64) (lon, lat float64, err error) {
 	if !finite(x) || !finite(y) {
 		return 0, 0, fmt.Errorf("crs: %s: non-finite coordinate (%v, %v)", c, x, y)
 	}
-	lam, phi, err := c.proj.inverse(c.toSI(x, y))
+	sx, sy := c.toSI(x, y)
+	lam, phi, err := c.proj.inverse(sx, sy)
 	if err != nil {
 		return 0, 0, fmt.Errorf("crs: %s: (%v, %v): %w", c, x, y, err)
 	}
 	lam += c.pm
 	if c.datum != nil {
-		lam, phi = c.datum.toWGS84(lam, phi)
+		if lam, phi, err = c.datum.toWGS84(sx, sy, lam, phi); err != nil {
+			return 0, 0, fmt.Errorf("crs: %s: (%v, %v): datum %s to WGS 84: %w", c, x, y, c.datum.datum, err)
+		}
 	}
 	lon, lat = lam*180/math.Pi, phi*180/math.Pi
 	if !finite(lon) || !finite(lat) || math.Abs(lat) > 90+1e-9 {
@@ -114,19 +122,84 @@ func (c *CRS) FromWGS84(lon, lat float64) (x, y float64, err error) {
 		return 0, 0, fmt.Errorf("crs: %s: invalid WGS 84 coordinate (%v, %v)", c, lon, lat)
 	}
 	lam, phi := lon*math.Pi/180, lat*math.Pi/180
-	if c.datum != nil {
-		lam, phi = c.datum.fromWGS84(lam, phi)
+	if c.datum == nil {
+		x, y, err = c.forward(lam, phi)
+		if err != nil {
+			return 0, 0, fmt.Errorf("crs: %s: (%v, %v): %w", c, lon, lat, err)
+		}
+		return c.fromSI(x, y)
 	}
-	x, y, err = c.proj.forward(lam-c.pm, phi)
+	l, p, cand, err := c.datum.fromWGS84(lam, phi)
+	if err != nil {
+		return 0, 0, fmt.Errorf("crs: %s: (%v, %v): WGS 84 to datum %s: %w", c, lon, lat, c.datum.datum, err)
+	}
+	x, y, err = c.forward(l, p)
 	if err != nil {
 		return 0, 0, fmt.Errorf("crs: %s: (%v, %v): %w", c, lon, lat, err)
 	}
+	// PROJ picks the operation of the inverse direction by the WGS 84
+	// position and that of the forward one by the CRS position, which can
+	// disagree near the edge of an area of use. FromWGS84 is the inverse of
+	// ToWGS84: when ToWGS84 would use another operation at the result, the
+	// inverse of that operation is used instead.
+	if len(c.datum.cands) > 1 {
+		if _, _, fc, ferr := c.datum.forward(x, y, l, p); ferr == nil && fc != cand {
+			if l2, p2, err2 := fc.inverse(lam, phi); err2 == nil {
+				if x2, y2, err2 := c.forward(l2, p2); err2 == nil {
+					if _, _, fc2, err2 := c.datum.forward(x2, y2, l2, p2); err2 == nil && fc2 == fc {
+						x, y = x2, y2
+					}
+				}
+			}
+		}
+	}
 	return c.fromSI(x, y)
+}
+
+// forward projects a Greenwich longitude and a latitude (radians).
+func (c *CRS) forward(lam, phi float64) (float64, float64, error) {
+	return projectWrapped(c.proj, c.kind, lam-c.pm, phi)
+}
+
+// projectWrapped is proj.forward(lam, phi). The projections do not all
+// reduce λ − λ0 into [−π, π] as PROJ's pj_fwd does: when the inverse does
+// not give the longitude back, the longitude is tried one turn east or west.
+func projectWrapped(proj projection, k kind, lam, phi float64) (float64, float64, error) {
+	var firstErr error
+	for _, turn := range []float64{0, 2 * math.Pi, -2 * math.Pi} {
+		x, y, err := proj.forward(lam+turn, phi)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if k == kindGeographic || k == kindCylindrical {
+			return x, y, nil
+		}
+		l, _, err := proj.inverse(x, y)
+		if err == nil && math.Abs(math.Remainder(l-lam, 2*math.Pi)) < 1e-7 {
+			return x, y, nil
+		}
+		if firstErr == nil {
+			firstErr = errOutOfRange
+		}
+	}
+	return 0, 0, firstErr
 }
 
 // toSI converts axis values to what the projection takes: metres, or
 // degrees for the geographic identity.
 func (c *CRS) toSI(x, y float64) (float64, float64) {
+	if c.swapXY {
+		x, y = y, x
+	}
+	if c.flipX {
+		x = -x
+	}
+	if c.flipY {
+		y = -y
+	}
 	switch {
 	case c.unit == 0:
 		return x, y
@@ -140,12 +213,22 @@ func (c *CRS) toSI(x, y float64) (float64, float64) {
 func (c *CRS) fromSI(x, y float64) (float64, float64, error) {
 	switch {
 	case c.unit == 0:
-		return x, y, nil
 	case c.kind == kindGeographic:
 		f := deg / c.unit
-		return x * f, y * f, nil
+		x, y = x*f, y*f
+	default:
+		x, y = x/c.unit, y/c.unit
 	}
-	return x / c.unit, y / c.unit, nil
+	if c.flipX {
+		x = -x
+	}
+	if c.flipY {
+		y = -y
+	}
+	if c.swapXY {
+		x, y = y, x
+	}
+	return x, y, nil
 }
 
 // normLon maps a longitude in degrees into [-180, 180], keeping +180 as is.
@@ -162,170 +245,208 @@ func normLon(lon float64) float64 {
 
 const deg = math.Pi / 180
 
-// geographicCRS lists geographic CRSs whose datum PROJ (without grids)
-// transforms to WGS 84 by a null transformation: the coordinates are used
-// unchanged. Verified against GDAL/PROJ output for 4326 and 4269 in the test
-// fixtures.
-var geographicCRS = map[int]string{
-	4326: "WGS 84",
-	4258: "ETRS89",   // EPSG:1149 ETRS89 to WGS 84 (1): null, 1 m
-	4269: "NAD83",    // EPSG:1188 NAD83 to WGS 84 (1): null, 4 m
-	4171: "RGF93 v1", // EPSG:1671 RGF93 v1 to WGS 84 (1): null, 1 m
+// ForEPSG returns the Transformer of an EPSG geographic 2D or projected CRS,
+// without datum shift grids (as PROJ without grid files). Errors wrap
+// ErrUnsupported and say what is missing: the code, a map projection method
+// or a datum transformation method.
+func ForEPSG(code int) (Transformer, error) {
+	return ForEPSGWith(code, nil)
 }
 
-// ForEPSG returns the Transformer for an EPSG code, or an error wrapping
-// ErrUnsupported naming the CRS when it is known but not implemented.
-func ForEPSG(code int) (Transformer, error) {
-	c, err := lookup(code)
+// ForEPSGWith is ForEPSG using the datum shift grids of g when an operation
+// needs them (nil: none).
+func ForEPSGWith(code int, g *Grids) (Transformer, error) {
+	c, err := lookupWith(code, g)
 	if err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-func lookup(code int) (*CRS, error) {
-	utm := func(name string, el Ellipsoid, zone int, south bool) *CRS {
-		fn := 0.0
-		if south {
-			fn = 10000000
-		}
-		lon0 := float64(6*zone-183) * deg
-		return &CRS{code: code, name: name, kind: kindOther,
-			proj: newTmerc(el, 0, lon0, 0.9996, 500000, fn)}
+func lookup(code int) (*CRS, error) { return lookupWith(code, nil) }
+
+func lookupWith(code int, g *Grids) (*CRS, error) {
+	if code <= 0 {
+		return nil, &UnsupportedError{Code: code, Reason: "missing or invalid EPSG code"}
 	}
-	switch {
-	case code >= 32601 && code <= 32660:
-		z := code - 32600
-		return utm(fmt.Sprintf("WGS 84 / UTM zone %dN", z), WGS84, z, false), nil
-	case code >= 32701 && code <= 32760:
-		z := code - 32700
-		return utm(fmt.Sprintf("WGS 84 / UTM zone %dS", z), WGS84, z, true), nil
-	case code >= 25828 && code <= 25838: // ETRS89 → WGS 84 null (EPSG:1149)
-		z := code - 25800
-		return utm(fmt.Sprintf("ETRS89 / UTM zone %dN", z), GRS80, z, false), nil
-	case code >= 26901 && code <= 26923: // NAD83 → WGS 84 null (EPSG:1188)
-		z := code - 26900
-		return utm(fmt.Sprintf("NAD83 / UTM zone %dN", z), GRS80, z, false), nil
+	db, err := loadEPSG()
+	if err != nil {
+		return nil, &UnsupportedError{Code: code, Reason: err.Error(), err: err}
 	}
-	if name, ok := geographicCRS[code]; ok {
-		return &CRS{code: code, name: name, kind: kindGeographic, proj: geographic{}}, nil
+	def, rec, err := db.definition(code)
+	if err != nil {
+		return nil, err
 	}
-	switch code {
-	case 4277: // same EPSG:1314 Helmert as 27700
-		return &CRS{code: code, name: "OSGB36", kind: kindGeographic, proj: geographic{}, datum: osgb36ToWGS84}, nil
-	case 3857:
-		return &CRS{code: code, name: "WGS 84 / Pseudo-Mercator", kind: kindCylindrical,
-			proj: &mercator{a: WGS84.A, k0: 1, sphere: true}}, nil
-	case 3395:
-		return &CRS{code: code, name: "WGS 84 / World Mercator", kind: kindCylindrical,
-			proj: &mercator{a: WGS84.A, e: WGS84.E(), k0: 1}}, nil
-	case 2154: // RGF93 v1 → WGS 84 null (EPSG:1671)
-		return &CRS{code: code, name: "RGF93 v1 / Lambert-93", kind: kindOther,
-			proj: newLCC2SP(GRS80, 46.5*deg, 3*deg, 49*deg, 44*deg, 700000, 6600000)}, nil
-	case 3035: // ETRS89 → WGS 84 null (EPSG:1149)
-		return &CRS{code: code, name: "ETRS89-extended / LAEA Europe", kind: kindOther,
-			proj: newLAEA(GRS80, 52*deg, 10*deg, 4321000, 3210000)}, nil
-	case 27700:
-		return &CRS{code: code, name: "OSGB36 / British National Grid", kind: kindOther,
-			proj:  newTmerc(Airy1830, 49*deg, -2*deg, 0.9996012717, 400000, -100000),
-			datum: osgb36ToWGS84}, nil
-	}
-	return nil, unsupported(code)
+	return newCRS(def, rec, g)
 }
 
-// SupportedCodes returns every EPSG code ForEPSG accepts, sorted.
-func SupportedCodes() []int {
-	var out []int
-	for _, r := range [][2]int{{32601, 32660}, {32701, 32760}, {25828, 25838}, {26901, 26923}} {
-		for c := r[0]; c <= r[1]; c++ {
-			out = append(out, c)
+// definition returns the Definition of a table CRS and its record.
+func (db *epsgDB) definition(code int) (Definition, *crsRec, error) {
+	rec, ok := db.geog[code]
+	if !ok {
+		rec, ok = db.proj[code]
+	}
+	if !ok {
+		return Definition{}, nil, &UnsupportedError{Code: code,
+			Reason: fmt.Sprintf("not a geographic 2D or projected CRS of the EPSG dataset %s (geocentric, geographic 3D, vertical and compound CRSs are not footprint CRSs)", epsgVersion)}
+	}
+	dr := db.datums[rec.datum]
+	def := Definition{Code: code, Name: rec.name, Ellipsoid: dr.el, PrimeMeridian: dr.pm, Datum: rec.datum, Unit: rec.unit}
+	if rec.conv != 0 {
+		m, p, err := db.conversion(rec.conv)
+		if err != nil {
+			return Definition{}, nil, &UnsupportedError{Code: code, Name: rec.name, Reason: err.Error(), err: err}
+		}
+		def.Method, def.Params = m, p
+	}
+	return def, rec, nil
+}
+
+// NewWith is New using the datum shift grids of g (nil: none).
+func NewWith(def Definition, g *Grids) (Transformer, error) {
+	var rec *crsRec
+	if def.Code != 0 {
+		if db, err := loadEPSG(); err == nil {
+			if r, ok := db.geog[def.Code]; ok && def.Method == 0 {
+				rec = r
+			} else if r, ok := db.proj[def.Code]; ok && def.Method != 0 {
+				rec = r
+			}
 		}
 	}
-	for c := range geographicCRS {
-		out = append(out, c)
+	c, err := newCRS(def, rec, g)
+	if err != nil {
+		return nil, err
 	}
-	out = append(out, 2154, 3035, 3395, 3857, 4277, 27700)
-	sort.Ints(out)
-	return out
+	return c, nil
 }
 
-// unsupportedCRS names CRSs that users are likely to meet but that need a
-// datum shift or projection this package does not implement. It only serves
-// better error messages.
-var unsupportedCRS = map[int][2]string{
-	4267:  {"NAD27", reasonNAD27},
-	4230:  {"ED50", reasonED50},
-	4283:  {"GDA94", reasonDatum},
-	7844:  {"GDA2020", reasonDatum},
-	4167:  {"NZGD2000", reasonDatum},
-	4612:  {"JGD2000", reasonDatum},
-	6668:  {"JGD2011", reasonDatum},
-	4617:  {"NAD83(CSRS)", reasonDatum},
-	4759:  {"NAD83(NSRS2007)", reasonDatum},
-	6318:  {"NAD83(2011)", reasonDatum},
-	3031:  {"WGS 84 / Antarctic Polar Stereographic", reasonMethod},
-	3413:  {"WGS 84 / NSIDC Sea Ice Polar Stereographic North", reasonMethod},
-	3976:  {"WGS 84 / NSIDC Sea Ice Polar Stereographic South", reasonMethod},
-	32661: {"WGS 84 / UPS North (N,E)", reasonMethod},
-	32761: {"WGS 84 / UPS South (N,E)", reasonMethod},
-	3034:  {"ETRS89-extended / LCC Europe", reasonMethod},
-	5070:  {"NAD83 / Conus Albers", reasonMethod},
-	2056:  {"CH1903+ / LV95", reasonDatum},
-	28992: {"Amersfoort / RD New", reasonDatum},
-	31259: {"MGI / Austria GK M34", reasonDatum},
-	31258: {"MGI / Austria GK M31", reasonDatum},
-	31257: {"MGI / Austria GK M28", reasonDatum},
-	31256: {"MGI / Austria GK East", reasonDatum},
-	31255: {"MGI / Austria GK Central", reasonDatum},
-	31254: {"MGI / Austria GK West", reasonDatum},
-	27561: {"NTF (Paris) / Lambert Nord France", reasonDatum},
-	27562: {"NTF (Paris) / Lambert Centre France", reasonDatum},
-	27563: {"NTF (Paris) / Lambert Sud France", reasonDatum},
-	27564: {"NTF (Paris) / Lambert Corse", reasonDatum},
-	27572: {"NTF (Paris) / Lambert zone II", reasonDatum},
+// newCRS builds a CRS; rec, when not nil, is the table record of def.Code
+// (area of use, axis directions).
+func newCRS(def Definition, rec *crsRec, g *Grids) (*CRS, error) {
+	c := &CRS{code: def.Code, name: def.Name, pm: def.PrimeMeridian, unit: def.Unit}
+	if c.name == "" {
+		c.name = "user-defined"
+	}
+	fail := func(reason string, cause error) (*CRS, error) {
+		return nil, &UnsupportedError{Code: def.Code, Name: def.Name, Reason: reason, err: cause}
+	}
+	if def.Ellipsoid.A <= 0 {
+		return fail("no ellipsoid", nil)
+	}
+	if def.Method == 0 {
+		c.kind, c.proj = kindGeographic, geographic{}
+	} else {
+		p, k, err := newProjection(def.Method, def.Ellipsoid, def.Params)
+		if err != nil {
+			var me *MethodError
+			if errors.As(err, &me) {
+				name := me.Name
+				if name == "" {
+					if db, derr := loadEPSG(); derr == nil {
+						name = db.methods[me.Method]
+					}
+				}
+				m := fmt.Sprintf("map projection method EPSG:%d", me.Method)
+				if name != "" {
+					m += " (" + name + ")"
+				}
+				if me.Detail != "" {
+					return fail("it uses "+m+": "+me.Detail, err)
+				}
+				return fail("it uses "+m+", which is not implemented", err)
+			}
+			return fail(err.Error(), err)
+		}
+		c.kind, c.proj = k, p
+	}
+	if rec != nil && rec.conv != 0 {
+		c.swapXY, c.flipX, c.flipY = rec.axes&16 != 0, rec.axes&2 != 0, rec.axes&4 != 0
+	}
+	switch len(def.ToWGS84) {
+	case 0:
+		if def.Datum == 0 || def.Datum == wgs84Datum {
+			break
+		}
+		db, err := loadEPSG()
+		if err != nil {
+			return fail(err.Error(), err)
+		}
+		ctx := crsContext{projected: def.Method != 0, proj: c.proj, grids: g, pm: def.PrimeMeridian}
+		if rec != nil {
+			ctx.area = db.area(rec.extent)
+		}
+		d, err := db.newDatumShift(def.Datum, ctx)
+		if err != nil {
+			return fail("datum "+datumName(db, def.Datum)+": "+reasonOf(err), err)
+		}
+		c.datum = d
+	case 3, 7:
+		h := &helmert{src: def.Ellipsoid, tgt: WGS84, tx: def.ToWGS84[0], ty: def.ToWGS84[1], tz: def.ToWGS84[2]}
+		if len(def.ToWGS84) == 7 {
+			h.rx, h.ry, h.rz = def.ToWGS84[3]*arcsec, def.ToWGS84[4]*arcsec, def.ToWGS84[5]*arcsec
+			h.ds = def.ToWGS84[6] * 1e-6
+		}
+		if !h.identity() {
+			c.datum = &datumShift{datum: "TOWGS84", cands: []*candidate{{name: "TOWGS84", steps: []step{h}, acc: -1, area: bbox{-180, -90, 180, 90}}}}
+		}
+	default:
+		return fail(fmt.Sprintf("TOWGS84 has %d parameters, want 3 or 7", len(def.ToWGS84)), nil)
+	}
+	return c, nil
 }
 
-const (
-	reasonNAD27  = "the NAD27 → WGS 84 datum shift needs NADCON/NTv2 grids (tens of metres), which this package does not implement"
-	reasonED50   = "the ED50 → WGS 84 datum shift is region-dependent (tens to hundreds of metres) and not implemented"
-	reasonDatum  = "its datum shift to WGS 84 is not implemented"
-	reasonMethod = "its map projection is not implemented"
-)
-
-func unsupported(code int) error {
-	switch {
-	case code <= 0:
-		return &UnsupportedError{Code: code, Reason: "missing or invalid EPSG code"}
-	case code >= 26701 && code <= 26722:
-		return &UnsupportedError{Code: code, Name: fmt.Sprintf("NAD27 / UTM zone %dN", code-26700), Reason: reasonNAD27}
-	case code >= 23028 && code <= 23038:
-		return &UnsupportedError{Code: code, Name: fmt.Sprintf("ED50 / UTM zone %dN", code-23000), Reason: reasonED50}
+func datumName(db *epsgDB, code int) string {
+	if d := db.datums[code]; d != nil {
+		return fmt.Sprintf("EPSG:%d (%s)", code, d.name)
 	}
-	if v, ok := unsupportedCRS[code]; ok {
-		return &UnsupportedError{Code: code, Name: v[0], Reason: v[1]}
-	}
-	return &UnsupportedError{Code: code, Reason: "no built-in definition; supported are " + supportedSummary}
+	return fmt.Sprintf("EPSG:%d", code)
 }
 
-var supportedSummary = strings.Join([]string{
-	"WGS 84 / UTM (32601-32660, 32701-32760)",
-	"ETRS89 / UTM (25828-25838)",
-	"NAD83 / UTM (26901-26923)",
-	"Lambert-93 (2154)", "LAEA Europe (3035)", "British National Grid (27700)", "OSGB36 (4277)",
-	"Pseudo-Mercator (3857)", "World Mercator (3395)",
-	"geographic 4326, 4258, 4269, 4171",
-}, ", ")
-
-// Name returns the EPSG name of a CRS code when this package knows it
-// (supported, or known and refused), else "".
-func Name(code int) string {
-	c, err := lookup(code)
-	if err == nil {
-		return c.name
-	}
+func reasonOf(err error) string {
 	var u *UnsupportedError
 	if errors.As(err, &u) {
-		return u.Name
+		return u.Reason
+	}
+	return err.Error()
+}
+
+var (
+	supportedOnce  sync.Once
+	supportedCodes []int
+)
+
+// SupportedCodes returns every EPSG code ForEPSG accepts, sorted: the
+// geographic 2D and projected CRSs of the EPSG table whose map projection
+// method is implemented and whose datum transformations to WGS 84 are
+// (computed once, by building each CRS).
+func SupportedCodes() []int {
+	supportedOnce.Do(func() {
+		db, err := loadEPSG()
+		if err != nil {
+			return
+		}
+		for _, code := range db.codes {
+			if _, err := lookup(code); err == nil {
+				supportedCodes = append(supportedCodes, code)
+			}
+		}
+	})
+	return append([]int(nil), supportedCodes...)
+}
+
+// Name returns the EPSG name of a geographic 2D or projected CRS code of
+// the EPSG table (supported or not), else "".
+func Name(code int) string {
+	db, err := loadEPSG()
+	if err != nil {
+		return ""
+	}
+	if r, ok := db.geog[code]; ok {
+		return r.name
+	}
+	if r, ok := db.proj[code]; ok {
+		return r.name
 	}
 	return ""
 }

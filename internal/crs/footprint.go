@@ -56,17 +56,9 @@ type vertex struct {
 // into [-180, 180] and all values rounded to 1e-9°.
 func Footprint(t Transformer, gt [6]float64, width, height, densify int) (*Geometry, [4]float64, error) {
 	var bbox [4]float64
-	if t == nil {
-		return nil, bbox, fmt.Errorf("crs: footprint: nil transformer: %w", ErrInvalidFootprint)
-	}
-	if width <= 0 || height <= 0 {
-		return nil, bbox, fmt.Errorf("crs: footprint: invalid raster size %dx%d: %w", width, height, ErrInvalidFootprint)
-	}
-	if densify == 0 {
-		densify = DefaultDensify
-	}
-	if densify < 0 || densify > maxDensify {
-		return nil, bbox, fmt.Errorf("crs: footprint: densify %d out of range [0, %d]: %w", densify, maxDensify, ErrInvalidFootprint)
+	densify, err := checkFootprintArgs(t, width, height, densify)
+	if err != nil {
+		return nil, bbox, err
 	}
 	for _, v := range gt {
 		if !finite(v) {
@@ -76,6 +68,57 @@ func Footprint(t Transformer, gt [6]float64, width, height, densify int) (*Geome
 	if gt[1]*gt[5]-gt[2]*gt[4] == 0 {
 		return nil, bbox, fmt.Errorf("crs: footprint: degenerate geotransform %v: %w", gt, ErrInvalidFootprint)
 	}
+	toCRS := func(px, py float64) (float64, float64, error) {
+		return gt[0] + px*gt[1] + py*gt[2], gt[3] + px*gt[4] + py*gt[5], nil
+	}
+	// Global geographic grids with cell-centre registration overshoot the
+	// poles and the ±180° seam by up to half a pixel (GDAL passes lat 90.5
+	// through unchanged). Within one pixel we clamp instead of failing.
+	latTol := math.Abs(gt[4]) + math.Abs(gt[5])
+	lonTol := 2 * (math.Abs(gt[1]) + math.Abs(gt[2]))
+	return footprint(t, toCRS, width, height, densify, latTol, lonTol)
+}
+
+// FootprintFunc is Footprint for any pixel/line → CRS mapping toCRS (a GCP
+// transformer's PixelToCRS, for example) instead of a geotransform; t
+// converts the CRS coordinates to WGS 84. The outline, densification,
+// antimeridian split and rounding are Footprint's. Unlike Footprint, it does
+// not clamp latitudes overshooting ±90° (only by 1e-9°).
+func FootprintFunc(t Transformer, toCRS func(px, py float64) (x, y float64, err error), width, height, densify int) (*Geometry, [4]float64, error) {
+	var bbox [4]float64
+	densify, err := checkFootprintArgs(t, width, height, densify)
+	if err != nil {
+		return nil, bbox, err
+	}
+	if toCRS == nil {
+		return nil, bbox, fmt.Errorf("crs: footprint: nil pixel mapping: %w", ErrInvalidFootprint)
+	}
+	return footprint(t, toCRS, width, height, densify, 0, 0)
+}
+
+// checkFootprintArgs validates the arguments common to Footprint and
+// FootprintFunc and returns the number of segments per edge.
+func checkFootprintArgs(t Transformer, width, height, densify int) (int, error) {
+	if t == nil {
+		return 0, fmt.Errorf("crs: footprint: nil transformer: %w", ErrInvalidFootprint)
+	}
+	if width <= 0 || height <= 0 {
+		return 0, fmt.Errorf("crs: footprint: invalid raster size %dx%d: %w", width, height, ErrInvalidFootprint)
+	}
+	if densify == 0 {
+		densify = DefaultDensify
+	}
+	if densify < 0 || densify > maxDensify {
+		return 0, fmt.Errorf("crs: footprint: densify %d out of range [0, %d]: %w", densify, maxDensify, ErrInvalidFootprint)
+	}
+	return densify, nil
+}
+
+// footprint implements Footprint and FootprintFunc once the arguments are
+// checked; latTol and lonTol are how far (degrees) a geographic outline may
+// overshoot a pole and 360° of longitude and still be clamped.
+func footprint(t Transformer, toCRS func(px, py float64) (float64, float64, error), width, height, densify int, latTol, lonTol float64) (*Geometry, [4]float64, error) {
+	var bbox [4]float64
 
 	// Geographic and cylindrical CRSs give longitudes that are continuous by
 	// construction; anything else is unwrapped vertex by vertex, which is
@@ -84,14 +127,11 @@ func Footprint(t Transformer, gt [6]float64, width, height, densify int) (*Geome
 	if c, ok := t.(*CRS); ok {
 		unwrap, geog = c.kind == kindOther, c.kind == kindGeographic
 	}
-	// Global geographic grids with cell-centre registration overshoot the
-	// poles and the ±180° seam by up to half a pixel (GDAL passes lat 90.5
-	// through unchanged). Within one pixel we clamp instead of failing.
-	latTol := math.Abs(gt[4]) + math.Abs(gt[5])
-	lonTol := 2 * (math.Abs(gt[1]) + math.Abs(gt[2]))
 	toLonLat := func(px, py float64) (float64, float64, error) {
-		x := gt[0] + px*gt[1] + py*gt[2]
-		y := gt[3] + px*gt[4] + py*gt[5]
+		x, y, err := toCRS(px, py)
+		if err != nil {
+			return 0, 0, err
+		}
 		if geog && math.Abs(y) > 90 && math.Abs(y)-90 <= latTol+1e-9 {
 			y = math.Copysign(90, y)
 		}

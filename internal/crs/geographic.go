@@ -1,12 +1,16 @@
 package crs
 
-// IsGeographic reports whether code is a supported geographic CRS (degrees),
-// so callers know not to read its units as metres.
+// IsGeographic reports whether code is a supported geographic CRS (angular
+// units: degrees, or grads for a few French CRSs), so callers know not to
+// read its units as metres.
 func IsGeographic(code int) bool {
-	t, err := ForEPSG(code)
+	db, err := loadEPSG()
 	if err != nil {
 		return false
 	}
-	c, ok := t.(*CRS)
-	return ok && c.kind == kindGeographic
+	if _, ok := db.geog[code]; !ok {
+		return false
+	}
+	_, err = lookup(code)
+	return err == nil
 }

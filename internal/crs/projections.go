@@ -100,15 +100,17 @@ func (l *lcc2sp) inverse(x, y float64) (lam, phi float64, err error) {
 	return lam, phi, nil
 }
 
-// laea is the ellipsoidal oblique Lambert Azimuthal Equal Area, EPSG method
-// 9820 (EPSG GN 7-2 §3.6.1; Snyder 1987 eq. 24-…). The reverse latitude is
-// refined by Newton iteration on q(φ) (Snyder eq. 3-16) instead of relying
-// on the truncated series alone.
+// laea is the ellipsoidal Lambert Azimuthal Equal Area, EPSG method 9820
+// (EPSG GN 7-2 §3.6.1; Snyder 1987 eq. 24-…): the oblique aspect, and the
+// polar aspects when the origin is a pole (the oblique formulas divide by
+// cos β₀ = 0 there). The reverse latitude is refined by Newton iteration on
+// q(φ) (Snyder eq. 3-16) instead of relying on the truncated series alone.
 type laea struct {
 	a, e, e2, qp    float64
 	lon0, lat0      float64
 	fe, fn          float64
 	rq, d, sb0, cb0 float64
+	polar           float64 // +1 north polar aspect, -1 south, 0 oblique
 }
 
 func newLAEA(el Ellipsoid, lat0, lon0, fe, fn float64) *laea {
@@ -117,6 +119,10 @@ func newLAEA(el Ellipsoid, lat0, lon0, fe, fn float64) *laea {
 	l := &laea{a: el.A, e: e, e2: e2, lon0: lon0, fe: fe, fn: fn, lat0: lat0}
 	l.qp = l.q(math.Pi / 2)
 	l.rq = el.A * math.Sqrt(l.qp/2)
+	if math.Abs(math.Abs(lat0)-math.Pi/2) < 1e-12 {
+		l.polar = math.Copysign(1, lat0)
+		return l
+	}
 	b0 := math.Asin(l.q(lat0) / l.qp)
 	l.sb0, l.cb0 = math.Sincos(b0)
 	s0, c0 := math.Sincos(lat0)
@@ -132,6 +138,15 @@ func (l *laea) q(phi float64) float64 {
 }
 
 func (l *laea) forward(lam, phi float64) (x, y float64, err error) {
+	if l.polar != 0 { // GN 7-2: ρ = a·√(qP ∓ q)
+		d := l.qp - l.polar*l.q(phi)
+		if d < 0 || l.polar*phi <= -math.Pi/2+1e-12 { // the opposite pole
+			return 0, 0, errOutOfRange
+		}
+		rho := l.a * math.Sqrt(d)
+		sl, cl := math.Sincos(lam - l.lon0)
+		return l.fe + rho*sl, l.fn - l.polar*rho*cl, nil
+	}
 	beta := math.Asin(math.Max(-1, math.Min(1, l.q(phi)/l.qp)))
 	sb, cb := math.Sincos(beta)
 	sl, cl := math.Sincos(lam - l.lon0)
@@ -147,17 +162,28 @@ func (l *laea) forward(lam, phi float64) (x, y float64, err error) {
 
 func (l *laea) inverse(x, y float64) (lam, phi float64, err error) {
 	dx, dy := x-l.fe, y-l.fn
-	rho := math.Hypot(dx/l.d, l.d*dy)
+	var rho float64
+	if l.polar != 0 {
+		rho = math.Hypot(dx, dy)
+	} else {
+		rho = math.Hypot(dx/l.d, l.d*dy)
+	}
 	if !finite(rho) || rho > 2*l.rq*(1+1e-12) {
 		return 0, 0, errOutOfRange
 	}
 	if rho == 0 {
 		return l.lon0, l.lat0, nil
 	}
-	C := 2 * math.Asin(math.Min(1, rho/(2*l.rq)))
-	sC, cC := math.Sincos(C)
-	betaP := math.Asin(math.Max(-1, math.Min(1, cC*l.sb0+l.d*dy*sC*l.cb0/rho)))
-	lam = l.lon0 + math.Atan2(dx*sC, l.d*rho*l.cb0*cC-l.d*l.d*dy*l.sb0*sC)
+	var betaP float64
+	if l.polar != 0 {
+		betaP = l.polar * math.Asin(math.Max(-1, math.Min(1, 1-rho*rho/(l.a*l.a*l.qp))))
+		lam = l.lon0 + math.Atan2(dx, -l.polar*dy)
+	} else {
+		C := 2 * math.Asin(math.Min(1, rho/(2*l.rq)))
+		sC, cC := math.Sincos(C)
+		betaP = math.Asin(math.Max(-1, math.Min(1, cC*l.sb0+l.d*dy*sC*l.cb0/rho)))
+		lam = l.lon0 + math.Atan2(dx*sC, l.d*rho*l.cb0*cC-l.d*l.d*dy*l.sb0*sC)
+	}
 	// Series (GN 7-2) for the starting value, then Newton on q(φ) = qp·sinβ'.
 	e2, e4 := l.e2, l.e2*l.e2
 	e6 := e4 * e2

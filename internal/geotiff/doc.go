@@ -17,8 +17,12 @@
 //
 // Neighbours: internal/source supplies the io.ReaderAt (S3, HTTP, local
 // files); internal/crs consumes Info.GeoTransform, Info.EPSG and
-// Info.VerticalEPSG to compute footprints; internal/catalog maps Info to STAC
-// fields (raster:bands, proj:*, the COG media type).
+// Info.VerticalEPSG to compute footprints, and Info.GeoKeys (the whole GeoKey
+// directory, for user-defined CRSs) and Info.GCPList (ground control points,
+// as GDAL reports them) when there is no EPSG code or no geotransform; this
+// package does not import internal/crs (crs.GeoKeys(info.GeoKeys) converts
+// the directory). internal/catalog maps Info to STAC fields (raster:bands,
+// proj:*, the COG media type).
 //
 // # COG definition
 //

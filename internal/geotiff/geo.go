@@ -31,10 +31,12 @@ func (rd *reader) geo(d *ifd, info *Info) error {
 		info.NoData = &NoData{Value: parseFloatPrefix(text), Text: text}
 	}
 
-	keys, err := rd.geoKeys(d)
+	gk, err := rd.geoKeys(d)
 	if err != nil {
 		return err
 	}
+	info.GeoKeys = gk
+	keys := gk.Short
 	info.ModelType = keys[keyModelType]
 	info.PixelIsPoint = keys[keyRasterType] == rasterPixelIsPoint
 	if v, ok := keys[keyProjected]; ok {
@@ -77,16 +79,51 @@ func epsgCode(v int) int {
 	return v
 }
 
-// geoKeys returns the SHORT GeoKeys stored in the key directory itself.
-func (rd *reader) geoKeys(d *ifd) (map[int]int, error) {
+// geoKeys decodes the GeoKey directory (GeoKeyDirectoryTag) with the values
+// it points to in GeoDoubleParamsTag and GeoAsciiParamsTag, the way
+// libgeotiff does: SHORT keys stored in the directory itself (count 1),
+// DOUBLE keys as slices of the double parameters, ASCII keys as substrings of
+// the ASCII parameters with the trailing '|' separator removed. Malformed
+// entries (offsets out of range, unknown locations) are skipped, as libgeotiff
+// and GDAL read what they can.
+func (rd *reader) geoKeys(d *ifd) (GeoKeys, error) {
+	keys := GeoKeys{Short: map[int]int{}}
 	dir, err := rd.uints(d, tagGeoKeyDirectory, -1)
 	if err != nil || len(dir) < 4 {
-		return map[int]int{}, err
+		return keys, err
 	}
-	keys := make(map[int]int, min(dir[3], uint64(len(dir)/4)))
-	for i := 4; i+4 <= len(dir) && uint64(i/4-1) < dir[3]; i += 4 {
-		if key, loc, count := dir[i], dir[i+1], dir[i+2]; loc == 0 && count == 1 {
-			keys[int(key)] = int(dir[i+3])
+	// A GeoDoubleParams or GeoAsciiParams tag of the wrong type is ignored
+	// (its keys are skipped) rather than failing the whole header.
+	dbl, _ := rd.numbers(d, tagGeoDoubleParams, -1)
+	asc, _ := rd.rawASCII(d, tagGeoASCIIParams)
+	n := min(dir[3], uint64(len(dir)/4-1))
+	for i := 1; uint64(i) <= n; i++ {
+		key, loc, count, val := dir[4*i], dir[4*i+1], dir[4*i+2], dir[4*i+3]
+		switch loc {
+		case 0:
+			if count == 1 {
+				keys.Short[int(key)] = int(val)
+			}
+		case tagGeoDoubleParams:
+			if count == 0 || val+count > uint64(len(dbl)) {
+				continue
+			}
+			if keys.Double == nil {
+				keys.Double = map[int][]float64{}
+			}
+			keys.Double[int(key)] = append([]float64(nil), dbl[val:val+count]...)
+		case tagGeoASCIIParams:
+			if count == 0 || val+count > uint64(len(asc)) {
+				continue
+			}
+			s := strings.TrimSuffix(asc[val:val+count], "|")
+			if i := strings.IndexByte(s, 0); i >= 0 {
+				s = s[:i]
+			}
+			if keys.ASCII == nil {
+				keys.ASCII = map[int]string{}
+			}
+			keys.ASCII[int(key)] = s
 		}
 	}
 	return keys, nil
@@ -119,7 +156,20 @@ func (rd *reader) georeferencing(d *ifd, info *Info) error {
 	case len(mt) == 16:
 		gt = [6]float64{mt[3], mt[0], mt[1], mt[7], mt[4], mt[5]}
 	default:
+		// GDAL: every tiepoint is a GCP (pixel, line) -> (X, Y, Z); with
+		// PixelIsPoint the pixel/line refer to pixel centres and GDAL adds
+		// half a pixel to both.
 		info.GCPs = len(ties) / 6
+		shift := 0.0
+		if info.PixelIsPoint {
+			shift = 0.5
+		}
+		for i := 0; i+6 <= len(ties); i += 6 {
+			info.GCPList = append(info.GCPList, GCP{
+				Pixel: ties[i] + shift, Line: ties[i+1] + shift,
+				X: ties[i+3], Y: ties[i+4], Z: ties[i+5],
+			})
+		}
 		return nil
 	}
 	if info.PixelIsPoint {

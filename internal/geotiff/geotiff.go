@@ -95,12 +95,37 @@ type Info struct {
 	// for PixelIsPoint); nil when there is none (no georeferencing, GCPs).
 	GeoTransform *[6]float64
 	// GCPs is the number of tiepoints when they are ground control points
-	// (tiepoints without PixelScale or ModelTransformation).
+	// (tiepoints without PixelScale or ModelTransformation): len(GCPList).
 	GCPs int
+	// GCPList holds those ground control points as GDAL reports them (with
+	// PixelIsPoint, half a pixel is added to Pixel and Line); their CRS is
+	// the one the GeoKeys describe. Nil when there are none.
+	GCPList []GCP
+	// GeoKeys is the whole GeoKey directory, for CRSs that have no EPSG
+	// code (user-defined keys, ESRI PE strings in citations).
+	GeoKeys GeoKeys
 	// Bands has one entry per sample, from GDAL_METADATA (42112) when present.
 	Bands []Band
 	// Reads is the number of ReadAt calls made.
 	Reads int
+}
+
+// GCP is a ground control point: the raster position (Pixel, Line, in
+// pixels from the top-left corner of the image) of a point whose CRS
+// coordinates are X, Y, Z.
+type GCP struct {
+	Pixel, Line float64
+	X, Y, Z     float64
+}
+
+// GeoKeys is a GeoTIFF GeoKey directory, keyed by GeoKey ID: SHORT values
+// stored in GeoKeyDirectoryTag, DOUBLE values from GeoDoubleParamsTag and
+// ASCII values from GeoAsciiParamsTag (without the trailing '|'). Its layout
+// matches crs.GeoKeys, so that crs.GeoKeys(info.GeoKeys) converts it.
+type GeoKeys struct {
+	Short  map[int]int
+	Double map[int][]float64
+	ASCII  map[int]string
 }
 
 // NoData is the GDAL_NODATA value.

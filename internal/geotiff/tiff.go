@@ -464,3 +464,16 @@ func (rd *reader) ascii(d *ifd, tag uint16) (string, error) {
 	}
 	return strings.TrimSpace(string(b)), nil
 }
+
+// rawASCII returns the bytes of an ASCII (or BYTE/UNDEFINED) tag as they are,
+// NULs included; "" when the tag is absent.
+func (rd *reader) rawASCII(d *ifd, tag uint16) (string, error) {
+	e, b, err := rd.raw(d, tag, -1)
+	if e == nil || err != nil {
+		return "", err
+	}
+	if typeSize(e.typ) != 1 {
+		return "", d.errorf("tag %d: field type %d where ASCII is expected", tag, e.typ)
+	}
+	return string(b), nil
+}

@@ -1,0 +1,420 @@
+package crs
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Grids is a directory of PROJ horizontal datum shift grids, the files PROJ
+// finds through PROJ_DATA (e.g. Debian's /usr/share/proj: ntf_r93.gsb,
+// BETA2007.gsb, nzgd2kgrid0005.gsb, …). Only NTv2 files (.gsb) are read;
+// PROJ's GeoTIFF grids (.tif) are not, and an operation that needs one is
+// treated as if its grid were missing.
+//
+// A Grids lists the directory when created and reads a file on first use.
+// Parsed grids are kept in memory up to MaxBytes (least recently used ones
+// are dropped beyond it). It is safe for concurrent use.
+type Grids struct {
+	dir   string
+	names map[string]bool // regular files of the directory
+
+	// MaxBytes bounds the memory of the parsed grids kept (default 256 MiB);
+	// set it before first use.
+	MaxBytes int64
+
+	mu    sync.Mutex
+	cache map[string]*gridFile
+	tick  int64
+	bytes int64
+}
+
+type gridFile struct {
+	once sync.Once
+	set  *ntv2
+	err  error
+	used int64 // Grids.tick of the last use
+}
+
+// NewGrids returns the grids of a directory. The directory must exist; it
+// may hold no grid at all (then every grid-based operation is skipped, as
+// PROJ does without grids).
+func NewGrids(dir string) (*Grids, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("crs: grid directory: %w", err)
+	}
+	g := &Grids{dir: dir, names: map[string]bool{}, cache: map[string]*gridFile{}, MaxBytes: 256 << 20}
+	for _, e := range ents {
+		if e.Type().IsRegular() || e.Type()&os.ModeSymlink != 0 {
+			g.names[e.Name()] = true
+		}
+	}
+	return g, nil
+}
+
+// Dir returns the directory of the grids.
+func (g *Grids) Dir() string {
+	if g == nil {
+		return ""
+	}
+	return g.dir
+}
+
+// find returns the first of the names (PROJ's current grid name, then its
+// former name) that is an NTv2 file of the directory. Like PROJ, a name is
+// looked up as is (case-sensitive).
+func (g *Grids) find(names []string) (string, bool) {
+	if g == nil {
+		return "", false
+	}
+	for _, n := range names {
+		if g.names[n] && strings.EqualFold(filepath.Ext(n), ".gsb") {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// get returns the parsed grid file, reading it on first use.
+func (g *Grids) get(name string) (*ntv2, error) {
+	g.mu.Lock()
+	f := g.cache[name]
+	if f == nil {
+		f = &gridFile{}
+		g.cache[name] = f
+	}
+	g.tick++
+	f.used = g.tick
+	g.mu.Unlock()
+	f.once.Do(func() {
+		f.set, f.err = readNTv2(filepath.Join(g.dir, name))
+		if f.err != nil {
+			f.err = fmt.Errorf("crs: grid %s: %w", name, f.err)
+			return
+		}
+		g.mu.Lock()
+		g.bytes += f.set.bytes
+		g.evict(name)
+		g.mu.Unlock()
+	})
+	return f.set, f.err
+}
+
+// evict drops least recently used grids while over MaxBytes (never keep).
+func (g *Grids) evict(keep string) {
+	for g.MaxBytes > 0 && g.bytes > g.MaxBytes {
+		var oldest string
+		var t int64 = math.MaxInt64
+		for n, f := range g.cache {
+			if n != keep && f.set != nil && f.used < t {
+				oldest, t = n, f.used
+			}
+		}
+		if oldest == "" {
+			return
+		}
+		g.bytes -= g.cache[oldest].set.bytes
+		delete(g.cache, oldest)
+	}
+}
+
+// ntv2 is an NTv2 grid file: a forest of sub-grids, each refined by its
+// children.
+type ntv2 struct {
+	roots []*subgrid
+	bytes int64
+}
+
+// subgrid covers [west, east] × [south, north] (radians, east-positive)
+// with nodes every resX, resY; shifts are stored west to east, south to
+// north, as (dlam, dphi) radians, east-positive.
+type subgrid struct {
+	name                     string
+	west, south, east, north float64
+	resX, resY               float64
+	width, height            int
+	shift                    []float32 // 2 per node: dlam, dphi in arc-seconds
+	children                 []*subgrid
+}
+
+func readNTv2(path string) (*ntv2, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var hdr [11 * 16]byte
+	if _, err := io.ReadFull(f, hdr[:]); err != nil {
+		return nil, fmt.Errorf("NTv2 header: %w", err)
+	}
+	if string(hdr[:8]) != "NUM_OREC" {
+		return nil, errors.New("not an NTv2 file")
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if bo.Uint32(hdr[8:]) != 11 {
+		bo = binary.BigEndian
+		if bo.Uint32(hdr[8:]) != 11 {
+			return nil, errors.New("NTv2 header: NUM_OREC is not 11")
+		}
+	}
+	nFile := int(int32(bo.Uint32(hdr[2*16+8:])))
+	if string(hdr[2*16:2*16+8]) != "NUM_FILE" || nFile <= 0 || nFile > 100000 {
+		return nil, errors.New("NTv2 header: bad NUM_FILE")
+	}
+	if t := strings.TrimSpace(string(hdr[3*16+8 : 4*16])); !strings.EqualFold(t, "SECONDS") {
+		return nil, fmt.Errorf("NTv2 GS_TYPE %q is not supported", t)
+	}
+	const sec = math.Pi / (180 * 3600)
+	g := &ntv2{}
+	byName := map[string]*subgrid{}
+	var all []*subgrid
+	parents := map[*subgrid]string{}
+	for i := 0; i < nFile; i++ {
+		var sh [11 * 16]byte
+		if _, err := io.ReadFull(f, sh[:]); err != nil {
+			return nil, fmt.Errorf("NTv2 sub-grid %d header: %w", i, err)
+		}
+		rec := func(k int) []byte { return sh[k*16+8 : k*16+16] }
+		num := func(k int) float64 { return math.Float64frombits(bo.Uint64(rec(k))) }
+		s := &subgrid{name: strings.TrimSpace(string(rec(0)))}
+		sLat, nLat, eLong, wLong, dLat, dLong := num(4), num(5), num(6), num(7), num(8), num(9)
+		count := int(int32(bo.Uint32(rec(10))))
+		if dLat <= 0 || dLong <= 0 || nLat < sLat || wLong < eLong {
+			return nil, fmt.Errorf("NTv2 sub-grid %q: bad extent", s.name)
+		}
+		s.width = int(math.Round((wLong-eLong)/dLong)) + 1
+		s.height = int(math.Round((nLat-sLat)/dLat)) + 1
+		if s.width*s.height != count || count <= 0 || count > 1<<28 {
+			return nil, fmt.Errorf("NTv2 sub-grid %q: %d nodes for %d×%d", s.name, count, s.width, s.height)
+		}
+		// NTv2 longitudes are positive west.
+		s.west, s.east = -wLong*sec, -eLong*sec
+		s.south, s.north = sLat*sec, nLat*sec
+		s.resX, s.resY = dLong*sec, dLat*sec
+		raw := make([]byte, count*16)
+		if _, err := io.ReadFull(f, raw); err != nil {
+			return nil, fmt.Errorf("NTv2 sub-grid %q data: %w", s.name, err)
+		}
+		s.shift = make([]float32, 2*count)
+		for r := 0; r < s.height; r++ {
+			for c := 0; c < s.width; c++ {
+				// the file's rows run east to west: column c from the west is
+				// record width-1-c.
+				o := (r*s.width + (s.width - 1 - c)) * 16
+				dphi := math.Float32frombits(bo.Uint32(raw[o:]))
+				dlam := math.Float32frombits(bo.Uint32(raw[o+4:]))
+				k := 2 * (r*s.width + c)
+				s.shift[k], s.shift[k+1] = -dlam, dphi
+			}
+		}
+		g.bytes += int64(len(s.shift)) * 4
+		byName[s.name] = s
+		all = append(all, s)
+		parents[s] = strings.TrimSpace(string(rec(1)))
+	}
+	for _, s := range all {
+		p := parents[s]
+		if parent, ok := byName[p]; ok && !strings.EqualFold(p, "NONE") && parent != s {
+			parent.children = append(parent.children, s)
+		} else {
+			g.roots = append(g.roots, s)
+		}
+	}
+	return g, nil
+}
+
+// contains is PROJ's ExtentAndRes::contains for a geographic grid.
+func (s *subgrid) contains(lam, phi float64) bool {
+	const eps = 1e-10
+	if phi+eps < s.south || phi-eps > s.north {
+		return false
+	}
+	if lam+eps < s.west {
+		lam += 2 * math.Pi
+	} else if lam-eps > s.east {
+		lam -= 2 * math.Pi
+	}
+	return lam+eps >= s.west && lam-eps <= s.east
+}
+
+// at returns the finest sub-grid containing the point.
+func (s *subgrid) at(lam, phi float64) *subgrid {
+	for _, c := range s.children {
+		if c.contains(lam, phi) {
+			return c.at(lam, phi)
+		}
+	}
+	return s
+}
+
+func (g *ntv2) gridAt(lam, phi float64) *subgrid {
+	for _, r := range g.roots {
+		if r.contains(lam, phi) {
+			return r.at(lam, phi)
+		}
+	}
+	return nil
+}
+
+// interpolate is PROJ's pj_hgrid_interpolate: the bilinear interpolation
+// of the shift at (tlam, tphi), offsets from the grid's south-west corner
+// in radians. ok is false outside the grid.
+func (s *subgrid) interpolate(tlam, tphi float64) (dlam, dphi float64, ok bool) {
+	tx, ty := tlam/s.resX, tphi/s.resY
+	ix, iy := int(math.Floor(tx)), int(math.Floor(ty))
+	if math.IsNaN(tx) || math.IsNaN(ty) {
+		return 0, 0, false
+	}
+	fx, fy := tx-float64(ix), ty-float64(iy)
+	switch {
+	case ix < 0:
+		if ix == -1 && fx > 0.99999999999 {
+			ix, fx = 0, 0
+		} else {
+			return 0, 0, false
+		}
+	case ix+1 >= s.width:
+		if ix+1 == s.width && fx < 1e-11 {
+			ix, fx = ix-1, 1
+		} else {
+			return 0, 0, false
+		}
+	}
+	switch {
+	case iy < 0:
+		if iy == -1 && fy > 0.99999999999 {
+			iy, fy = 0, 0
+		} else {
+			return 0, 0, false
+		}
+	case iy+1 >= s.height:
+		if iy+1 == s.height && fy < 1e-11 {
+			iy, fy = iy-1, 1
+		} else {
+			return 0, 0, false
+		}
+	}
+	if ix < 0 || iy < 0 { // a 1-node-wide grid
+		return 0, 0, false
+	}
+	v := func(x, y int) (float64, float64) {
+		k := 2 * (y*s.width + x)
+		return float64(s.shift[k]) * arcsec, float64(s.shift[k+1]) * arcsec
+	}
+	l00, p00 := v(ix, iy)
+	l10, p10 := v(ix+1, iy)
+	l01, p01 := v(ix, iy+1)
+	l11, p11 := v(ix+1, iy+1)
+	m10, m11 := fx, fx
+	m01, m00 := 1-fx, 1-fx
+	m11 *= fy
+	m01 *= fy
+	m00 *= 1 - fy
+	m10 *= 1 - fy
+	return m00*l00 + m10*l10 + m01*l01 + m11*l11, m00*p00 + m10*p10 + m01*p01 + m11*p11, true
+}
+
+// apply is PROJ's pj_hgrid_apply for one NTv2 file: forward adds the
+// interpolated shift; inverse iterates (at most 10 times, to 1e-12 rad) for
+// the point whose shifted position is the input, moving to another
+// sub-grid when the iteration leaves the current one.
+func (g *ntv2) apply(lam, phi float64, inverse bool) (float64, float64, error) {
+	s := g.gridAt(lam, phi)
+	if s == nil {
+		return 0, 0, errOutsideGrid
+	}
+	norm := func(s *subgrid, lam, phi float64) (float64, float64) {
+		eps := (s.resX + s.resY) * 1e-5
+		tl := lam - s.west
+		if tl+eps < 0 {
+			tl += 2 * math.Pi
+		} else if tl-eps > s.east-s.west {
+			tl -= 2 * math.Pi
+		}
+		return tl, phi - s.south
+	}
+	tbl, tbp := norm(s, lam, phi)
+	dl, dp, ok := s.interpolate(tbl, tbp)
+	if !ok {
+		return 0, 0, errOutsideGrid
+	}
+	if !inverse {
+		return lam + dl, phi + dp, nil
+	}
+	tl, tp := tbl-dl, tbp-dp
+	const tol = 1e-12
+	i := 10
+	var difl, difp float64
+	for {
+		del, delp, ok := s.interpolate(tl, tp)
+		if !ok {
+			// the iteration left this sub-grid: continue in the one that
+			// contains the current estimate, if any
+			l, p := tl+s.west, tp+s.south
+			ns := g.gridAt(l, p)
+			if ns == nil || ns == s {
+				break
+			}
+			s = ns
+			tl, tp = l-s.west, p-s.south
+			tbl, tbp = norm(s, lam, phi)
+			difl, difp = math.MaxFloat64, math.MaxFloat64
+		} else {
+			difl = tl + del - tbl
+			difp = tp + delp - tbp
+			tl -= difl
+			tp -= difp
+		}
+		i--
+		if i == 0 || difl*difl+difp*difp <= tol*tol {
+			break
+		}
+	}
+	if i == 0 {
+		return 0, 0, errors.New("inverse grid shift did not converge")
+	}
+	return adjlon(tl + s.west), tp + s.south, nil
+}
+
+// adjlon wraps a longitude into [-π, π].
+func adjlon(l float64) float64 {
+	if math.Abs(l) <= math.Pi {
+		return l
+	}
+	return math.Remainder(l, 2*math.Pi)
+}
+
+// gridStep applies an NTv2 grid, forward (the file's own direction) or
+// backward.
+type gridStep struct {
+	grids    *Grids
+	name     string
+	backward bool
+}
+
+func (s *gridStep) shift(lam, phi float64, inverse bool) (float64, float64, error) {
+	g, err := s.grids.get(s.name)
+	if err != nil {
+		return 0, 0, err
+	}
+	l, p, err := g.apply(lam, phi, inverse)
+	if err != nil {
+		return 0, 0, err
+	}
+	return unwrapNear(l, lam), p, nil
+}
+
+func (s *gridStep) fwd(lam, phi float64) (float64, float64, error) {
+	return s.shift(lam, phi, s.backward)
+}
+func (s *gridStep) inv(lam, phi float64) (float64, float64, error) {
+	return s.shift(lam, phi, !s.backward)
+}
+func (s *gridStep) identity() bool { return false }
