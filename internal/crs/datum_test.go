@@ -105,8 +105,25 @@ func TestForEPSGErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	methods := map[int]int{}
+	var current, supported, projected, projSupported int // non-deprecated codes
 	for _, code := range db.codes {
 		_, err := lookup(code)
+		rec := db.geog[code]
+		if rec == nil {
+			rec = db.proj[code]
+		}
+		if rec.axes&8 == 0 {
+			current++
+			if err == nil {
+				supported++
+			}
+			if db.proj[code] != nil {
+				projected++
+				if err == nil {
+					projSupported++
+				}
+			}
+		}
 		if err == nil {
 			continue
 		}
@@ -127,6 +144,10 @@ func TestForEPSGErrors(t *testing.T) {
 		}
 	}
 	t.Logf("CRSs refused by map projection method: %v", methods)
+	t.Logf("supported: %d of the %d non-deprecated geographic 2D and projected CRSs of the EPSG dataset %s (projected: %d of %d)", supported, current, epsgVersion, projSupported, projected)
+	if current < 5000 || current-supported > 10 {
+		t.Errorf("coverage: %d of %d", supported, current)
+	}
 }
 
 // TestNewDatum checks that New uses the table's operations for a datum code
