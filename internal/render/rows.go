@@ -37,6 +37,7 @@ func (b *rows) html() template.HTML { return template.HTML(b.String()) } // esca
 // propRows are the <tr> of a properties or summaries table.
 func propRows(ps []Prop) template.HTML {
 	var b rows
+	b.Grow(160 * len(ps)) // one allocation for the usual row sizes
 	for _, p := range ps {
 		b.WriteString("\n      <tr><th scope=\"row\"")
 		if p.Label != p.Key {
@@ -60,6 +61,14 @@ func propRows(ps []Prop) template.HTML {
 // copy button and, for signable assets, its Sign button.
 func assetRows(as []assetView) template.HTML {
 	var b rows
+	n := 0
+	for _, a := range as {
+		n += 600 + 3*len(a.Href) + len(a.Title) + len(a.TypeFull)
+		for _, band := range a.Bands {
+			n += len(band) + 4
+		}
+	}
+	b.Grow(n)
 	for _, a := range as {
 		b.WriteString("\n      <tr")
 		b.attr("id", a.Anchor)
@@ -127,6 +136,11 @@ func assetRows(as []assetView) template.HTML {
 // scripts in data-signed).
 func snippetBlocks(ss []snippet) template.HTML {
 	var b rows
+	n := 0
+	for _, sn := range ss {
+		n += 400 + len(sn.Code) + len(sn.Signed) + len(sn.Relative)
+	}
+	b.Grow(n + n/8) // escaping makes the text a little longer
 	for i, sn := range ss {
 		id := "use-" + strconv.Itoa(i)
 		b.WriteString("\n    <div class=\"snippet\">\n      <p class=\"label\"")
