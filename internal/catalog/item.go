@@ -500,7 +500,7 @@ func (b *builder) rasterOutline(r *RasterMeta) (*crs.Geometry, [4]float64, error
 		gcps[i] = crs.GCP(g)
 	}
 	if crs.IsGeographic(r.EPSG) {
-		crs.UnwrapGCPLongitudes(gcps)
+		gcps = crs.UnwrapGCPLongitudes(gcps)
 	}
 	p, err := crs.NewGCPTransformer(gcps, 0)
 	if err != nil {

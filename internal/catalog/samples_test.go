@@ -149,3 +149,26 @@ func inBBox(p [2]float64, bb [4]float64) bool {
 		bb[0] > bb[2] && (lon >= bb[0]-eps || lon <= bb[2]+eps)
 	return inLon && p[1] >= bb[1]-eps && p[1] <= bb[3]+eps
 }
+
+// TestGCPRasterAcrossTheAntimeridian: geographic GCPs on both sides of
+// ±180° are unwrapped before the fit (GDAL fits them as they are, which
+// folds the scene around the globe); the footprint is split at 180°.
+func TestGCPRasterAcrossTheAntimeridian(t *testing.T) {
+	var gcps []geotiff.GCP
+	for i := 0; i <= 4; i++ {
+		for j := 0; j <= 4; j++ {
+			lon := 179.5 + 0.25*float64(i) // 179.5 … 180.5
+			if lon > 180 {
+				lon -= 360
+			}
+			gcps = append(gcps, geotiff.GCP{Pixel: 250 * float64(i), Line: 250 * float64(j), X: lon, Y: -16 - 0.25*float64(j)})
+		}
+	}
+	geom, bbox, err := (&builder{}).rasterOutline(&RasterMeta{Width: 1000, Height: 1000, EPSG: 4326, GCPList: gcps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if geom.Type != "MultiPolygon" || math.Abs(bbox[0]-179.5) > 1e-6 || math.Abs(bbox[2]+179.5) > 1e-6 || math.Abs(bbox[1]+17) > 1e-6 || math.Abs(bbox[3]+16) > 1e-6 {
+		t.Errorf("footprint %s, bbox %v; want a MultiPolygon split at 180° with bbox [179.5 -17 -179.5 -16]", geom.Type, bbox)
+	}
+}
