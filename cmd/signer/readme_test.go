@@ -6,44 +6,61 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/urfave/cli/v2"
 	"gitlab.com/eocat/eocat/internal/testenv"
 )
 
-// The README's signer section as a doc test: its example policy is the
-// policy of a real `signer serve` (versitygw, an OpenID Provider, API keys
-// on), and every curl line of its API reference runs as written with bash
-// and curl (but for POST /credentials, which needs mode sts and is tested
-// against SeaweedFS in internal/signer), with $S and $TOKEN set, curl
-// failing on any HTTP error (--fail-with-body). Every presigned URL a
-// command prints is fetched and must give the object's bytes. The README's
-// policy and hrefs disagreed once: every documented call was a 403.
+// The signer's documentation as doc tests. docs/signer.md is the signer's
+// reference: its example policy is examples/signer/policy.yaml, shown as it
+// is, and every curl line of its API reference runs as written with bash and
+// curl (but for POST /credentials, which needs mode sts and is tested against
+// SeaweedFS in internal/signer) against a real `signer serve` started, as
+// docs/signer.md says, from examples/signer/signer.yaml, with the issuer,
+// audience and storage pointed at an OpenID Provider and versitygw and API
+// keys on; $S and $TOKEN are set and curl fails on any HTTP error
+// (--fail-with-body). Every presigned URL a command prints is fetched and
+// must give the object's bytes. The README's curl lines must be among them.
+// The documented policy and hrefs disagreed once: every documented call was
+// a 403. Its configuration table must name every flag of `signer serve` and
+// every key of the YAML file.
 
-// readmeSection returns the README's text from the heading "## <name>" to
-// the next heading of the same level.
-func readmeSection(t *testing.T, name string) string {
+// repoFile returns a file of the repository (a slash-separated path from its
+// root) as text.
+func repoFile(t *testing.T, rel string) string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "README.md"))
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), filepath.FromSlash(rel)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := string(raw)
-	start := strings.Index(text, "\n## "+name+"\n")
+	return string(raw)
+}
+
+// docSection returns the part of a Markdown text from the line heading
+// (e.g. "## API reference") to the next heading of the same level, or to
+// the end.
+func docSection(t *testing.T, text, file, heading string) string {
+	t.Helper()
+	start := strings.Index(text, "\n"+heading+"\n")
 	if start < 0 {
-		t.Fatalf("README.md has no section %q", name)
+		t.Fatalf("%s has no section %q", file, heading)
 	}
 	rest := text[start+1:]
-	if end := strings.Index(rest[3:], "\n## "); end >= 0 {
-		rest = rest[:end+3]
+	level := "\n" + heading[:strings.Index(heading, " ")+1] // "\n## "
+	if end := strings.Index(rest[len(heading):], level); end >= 0 {
+		rest = rest[:len(heading)+end+1]
 	}
 	return rest
 }
@@ -89,22 +106,22 @@ func TestREADMESignerExamples(t *testing.T) {
 			testenv.Missing(t, "%s: %v", tool, err)
 		}
 	}
-	section := readmeSection(t, "signer")
+	doc := repoFile(t, "docs/signer.md")
 
-	// The example policy is the first YAML block of the section.
-	policies := fencedBlocks(section, "yaml")
-	if len(policies) == 0 || !strings.Contains(policies[0], "rules:") {
-		t.Fatalf("no example policy in the README's signer section: %q", policies)
+	// The policy docs/signer.md shows is the example file, as it is.
+	policy := repoFile(t, "examples/signer/policy.yaml")
+	var shown []string
+	for _, b := range fencedBlocks(doc, "yaml") {
+		if strings.HasPrefix(b, "rules:") || strings.Contains(b, "\nrules:") {
+			shown = append(shown, b)
+		}
 	}
-	dir := t.TempDir()
-	policyFile := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte(policies[0]), 0o600); err != nil {
-		t.Fatal(err)
+	if len(shown) != 1 || strings.TrimSpace(shown[0]) != strings.TrimSpace(policy) {
+		t.Errorf("docs/signer.md should show examples/signer/policy.yaml as it is, once; it shows %d policies:\n%s", len(shown), strings.Join(shown, "\n---\n"))
 	}
 
 	// The commands of the API reference.
-	api := section[strings.Index(section, "### API reference"):]
-	api = api[:strings.Index(api[4:], "\n### ")+4]
+	api := docSection(t, doc, "docs/signer.md", "## API reference")
 	var cmds []string
 	var setup []string
 	skipped := 0
@@ -122,7 +139,15 @@ func TestREADMESignerExamples(t *testing.T) {
 		}
 	}
 	if len(setup) != 2 || skipped != 1 || len(cmds) < 15 {
-		t.Fatalf("README's API reference: %d setup lines %q, %d blocks skipped, %d commands: the extraction no longer matches the README", len(setup), setup, skipped, len(cmds))
+		t.Fatalf("docs/signer.md's API reference: %d setup lines %q, %d blocks skipped, %d commands: the extraction no longer matches the text", len(setup), setup, skipped, len(cmds))
+	}
+	// The README's signer examples are some of these.
+	for _, block := range fencedBlocks(docSection(t, repoFile(t, "README.md"), "README.md", "## The signer"), "sh") {
+		for _, c := range commands(block) {
+			if strings.HasPrefix(c, "curl") && !slices.Contains(cmds, c) {
+				t.Errorf("the README's %q is not one of the examples of docs/signer.md's API reference (the ones this test runs)", c)
+			}
+		}
 	}
 
 	// The objects the commands name, on a real storage: the Sentinel-2
@@ -138,13 +163,13 @@ func TestREADMESignerExamples(t *testing.T) {
 			}
 			data, err := os.ReadFile(filepath.Join(sample, filepath.Base(key)))
 			if err != nil {
-				t.Fatalf("the README names %s: no sample file for it: %v", key, err)
+				t.Fatalf("docs/signer.md names %s: no sample file for it: %v", key, err)
 			}
 			objects[key] = data
 		}
 	}
 	if len(objects) < 2 {
-		t.Fatalf("objects named by the README: %v", objects)
+		t.Fatalf("objects named by docs/signer.md: %v", objects)
 	}
 	s3srv := testenv.StartVersityGW(t)
 	s3srv.CreateBucket(t, "eodata")
@@ -154,12 +179,18 @@ func TestREADMESignerExamples(t *testing.T) {
 		}
 	}
 	idp := testenv.StartOIDCProvider(t)
-	base, logs := startServe(t, s3srv, "--issuer", idp.URL, "--audience", "signer", "--s3-endpoint", s3srv.Endpoint,
-		"--s3-alias", "https://s3.example.org", "--s3-bucket", "eodata", "--policy", policyFile,
+	// As docs/signer.md says: from the repository's root (the example's
+	// policy path is relative to it), the example configuration, and flags
+	// overriding what must point at the test's servers. The hrefs name the
+	// storage https://s3.example.org, now an alias of versitygw.
+	dir := t.TempDir()
+	t.Chdir(testenv.RepoRoot())
+	base, logs := startServe(t, s3srv, "--config", filepath.Join("examples", "signer", "signer.yaml"),
+		"--issuer", idp.URL, "--audience", "signer", "--s3-endpoint", s3srv.Endpoint, "--s3-alias", "https://s3.example.org",
 		"--api-keys-file", filepath.Join(dir, "keys", "apikeys.json"))
 	token := idp.Token(t, "alice", "signer", map[string]any{"groups": []string{"s2-readers"}})
 
-	// A STAC Item for POST /sign/stac, with an asset of the README.
+	// A STAC Item for POST /sign/stac, with an asset of the examples.
 	var firstKey string
 	for k := range objects {
 		if firstKey == "" || k < firstKey {
@@ -195,7 +226,7 @@ func TestREADMESignerExamples(t *testing.T) {
 		cancel()
 		ran++
 		if err != nil {
-			t.Errorf("README command failed (%v):\n  %s\n%s", err, c, out)
+			t.Errorf("docs/signer.md's command failed (%v):\n  %s\n%s", err, c, out)
 			continue
 		}
 		checkREADMEOutput(t, c, string(out), objects, dir)
@@ -207,7 +238,7 @@ func TestREADMESignerExamples(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("ran %d README commands against the signer", ran)
+	t.Logf("ran %d commands of docs/signer.md against the signer", ran)
 	if t.Failed() {
 		t.Logf("signer log:\n%s", logs.String())
 	}
@@ -253,5 +284,108 @@ func checkREADMEOutput(t *testing.T, c, out string, objects map[string][]byte, d
 		must(strings.Contains(out, "signer_urls_signed_total") && strings.Contains(out, "signer_requests_total{"), "metrics")
 	case strings.Contains(c, "/sign"), strings.Contains(c, "/api/sas/v1/sign"):
 		must(presignedURL.MatchString(out), "a signing call printed no presigned URL")
+	}
+}
+
+// TestREADMESignerConfigReference: the table of docs/signer.md's
+// "Configuration reference" names every flag of `signer serve` with its
+// environment variable, and every key of the YAML file (Config's yaml tags,
+// nested keys joined with dots), and nothing else.
+func TestREADMESignerConfigReference(t *testing.T) {
+	table := docSection(t, repoFile(t, "docs/signer.md"), "docs/signer.md", "## Configuration reference")
+	code := regexp.MustCompile("`([^`]+)`")
+	flags := map[string]string{} // --name → the variable cell
+	keys := map[string]bool{}
+	rows := 0
+	for _, line := range strings.Split(table, "\n") {
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| flag ") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if len(cells) != 5 {
+			t.Errorf("a row of the table has %d cells, want 5 (flag, variable, YAML key, meaning, default): %s", len(cells), line)
+			continue
+		}
+		rows++
+		for _, m := range code.FindAllStringSubmatch(cells[0], -1) {
+			if strings.HasPrefix(m[1], "--") {
+				flags[strings.TrimPrefix(m[1], "--")] = cells[1]
+			}
+		}
+		for _, m := range code.FindAllStringSubmatch(cells[2], -1) {
+			keys[m[1]] = true
+		}
+	}
+	if rows < 30 {
+		t.Fatalf("only %d rows in docs/signer.md's configuration table", rows)
+	}
+
+	serve := newApp(io.Discard, io.Discard).Command("serve")
+	served := map[string]bool{}
+	for _, f := range serve.Flags {
+		name := f.Names()[0]
+		served[name] = true
+		cell, ok := flags[name]
+		if !ok {
+			t.Errorf("docs/signer.md's configuration table lacks --%s", name)
+			continue
+		}
+		if df, ok := f.(cli.DocGenerationFlag); ok {
+			for _, v := range df.GetEnvVars() {
+				if !strings.Contains(cell, "`"+v+"`") {
+					t.Errorf("docs/signer.md: --%s's variable is %s, the table says %q", name, v, strings.TrimSpace(cell))
+				}
+			}
+		}
+	}
+	for name := range flags {
+		if !served[name] {
+			t.Errorf("docs/signer.md documents --%s, which signer serve does not have", name)
+		}
+	}
+
+	want := map[string]bool{}
+	yamlKeys(reflect.TypeFor[Config](), "", want)
+	if len(want) < 30 {
+		t.Fatalf("only %d YAML keys found in Config: %v", len(want), want)
+	}
+	for k := range want {
+		if !keys[k] {
+			t.Errorf("docs/signer.md's configuration table lacks the YAML key %s", k)
+		}
+	}
+	for k := range keys {
+		if !want[k] {
+			t.Errorf("docs/signer.md documents the YAML key %s, which the configuration file does not have", k)
+		}
+	}
+}
+
+// yamlKeys adds the keys of the YAML form of struct type typ to keys: a
+// nested struct's as "outer.inner", inline structs' at their parent's level.
+func yamlKeys(typ reflect.Type, prefix string, keys map[string]bool) {
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		tag := f.Tag.Get("yaml")
+		if !f.IsExported() || tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" && !strings.Contains(opts, "inline") {
+			name = strings.ToLower(f.Name) // the yaml package's default
+		}
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		_, custom := reflect.PointerTo(ft).MethodByName("UnmarshalYAML")
+		switch {
+		case strings.Contains(opts, "inline"):
+			yamlKeys(ft, prefix, keys)
+		case ft.Kind() == reflect.Struct && !custom:
+			yamlKeys(ft, prefix+name+".", keys)
+		default:
+			keys[prefix+name] = true
+		}
 	}
 }

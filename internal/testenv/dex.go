@@ -12,6 +12,7 @@
 //
 // Dex runs in its own process group, killed when the test ends; its output
 // (the last 64 KiB) is logged when the test fails.
+
 package testenv
 
 import (

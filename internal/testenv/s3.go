@@ -13,6 +13,7 @@
 // The server runs in its own process group, killed (with any child) by Stop,
 // which t.Cleanup calls; its stdout/stderr are kept (the last 64 KiB) and
 // logged when the test fails. Linux only (process groups, xattr probe).
+
 package testenv
 
 import (

@@ -1,8 +1,3 @@
-// Package testenv locates the read-only fixtures that live beside the
-// repository (../shared: official STAC schemas and examples, GeoTIFF samples)
-// and decides what a test does when a fixture or service is missing: skip on a
-// developer machine, fail when CI=true, so that CI can never go green by
-// silently skipping an integration test.
 package testenv
 
 import (
