@@ -29,7 +29,7 @@ func serveFlags() []cli.Flag {
 		return &cli.StringSliceFlag{Name: name, EnvVars: envVar(name), Usage: usage}
 	}
 	return []cli.Flag{
-		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, EnvVars: envVar("config"), Usage: "YAML `FILE` with the settings below (keys use _ instead of -); flags and SIGNER_* variables override it"},
+		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, EnvVars: envVar("config"), Usage: "YAML `FILE` with the settings below, nested as docs/signer.md and examples/signer/signer.yaml show (e.g. s3: {endpoint: …}); flags and SIGNER_* variables override it"},
 		s("listen", "`ADDRESS` to listen on (default 127.0.0.1:8080)"),
 		l("issuer", "trusted OpenID Provider issuer `URL` (repeat, or comma-separated in SIGNER_ISSUER)"),
 		l("audience", "accepted token audience (repeat)"),
@@ -37,7 +37,7 @@ func serveFlags() []cli.Flag {
 		s("policy", "policy `FILE` for mode static (deny by default)"),
 		s("s3-endpoint", "storage endpoint `URL`, e.g. https://s3.example.org"),
 		s("s3-region", "storage region (default us-east-1)"),
-		&cli.BoolFlag{Name: "s3-path-style", EnvVars: envVar("s3-path-style"), Usage: "sign path-style URLs (https://endpoint/bucket/key)"},
+		&cli.BoolFlag{Name: "s3-path-style", EnvVars: envVar("s3-path-style"), Value: true, Usage: "sign path-style URLs (https://endpoint/bucket/key); --s3-path-style=false for virtual-hosted style"},
 		l("s3-bucket", "bucket whose objects may be signed (repeat)"),
 		l("s3-alias", "other base `URL` naming the same storage (public name, CDN)"),
 		l("cors-origins", "browser origins allowed to call the API (exact, or *)"),
