@@ -395,7 +395,11 @@ func (ib *itemBuilder) footprint(item *stac.Item, assets []*asset) (any, []strin
 			continue
 		}
 		if r.GeoTransform == nil && len(r.GCPList) == 0 {
-			ungeoref = append(ungeoref, path.Base(a.obj.Key))
+			ungeoref = append(ungeoref, path.Base(a.obj.Key)+": neither a geotransform nor ground control points")
+			continue
+		}
+		if r.EPSG == 0 && r.GeoKeys == nil {
+			ungeoref = append(ungeoref, path.Base(a.obj.Key)+": pixel coordinates but no coordinate reference system (no GeoKeys)")
 			continue
 		}
 		codes[r.EPSG] = true
@@ -403,7 +407,7 @@ func (ib *itemBuilder) footprint(item *stac.Item, assets []*asset) (any, []strin
 	}
 	if len(geo) == 0 {
 		if len(ungeoref) > 0 {
-			return nil, []string{fmt.Sprintf("collection %s, item %s: %s: neither a geotransform nor ground control points; geometry is null", ib.c.ID, item.ID, strings.Join(ungeoref, ", "))}, nil
+			return nil, []string{fmt.Sprintf("collection %s, item %s: %s; geometry is null", ib.c.ID, item.ID, strings.Join(ungeoref, "; "))}, nil
 		}
 		return nil, []string{fmt.Sprintf("collection %s, item %s: no raster; geometry is null", ib.c.ID, item.ID)}, nil
 	}

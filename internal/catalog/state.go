@@ -63,7 +63,7 @@ func rasterMeta(info *geotiff.Info) *RasterMeta {
 	if info.GeoTransform == nil {
 		m.GCPList = info.GCPList
 	}
-	if info.EPSG == 0 && (info.GeoTransform != nil || len(info.GCPList) > 0) {
+	if info.EPSG == 0 && (info.GeoTransform != nil || len(info.GCPList) > 0) && len(info.GeoKeys.Short) > 0 {
 		k := info.GeoKeys
 		m.GeoKeys = &k
 	}
