@@ -180,6 +180,15 @@ AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or web identity
 		ErrWriter:      stderr,
 		HideVersion:    true,
 		ExitErrHandler: func(*cli.Context, error) {}, // main maps errors to exit codes
+		// Without a command: the help. An unknown command is an error (exit
+		// 1): urfave/cli's default action would print CommandNotFound's line
+		// and exit 0.
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return fmt.Errorf("unknown command %q; see stacgen --help", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
 		CommandNotFound: func(c *cli.Context, cmd string) {
 			fmt.Fprintf(stderr, "stacgen: unknown command %q; see stacgen --help\n", cmd)
 		},

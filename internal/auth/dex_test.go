@@ -108,6 +108,9 @@ func TestDexPasswordTokensVerify(t *testing.T) {
 // accepts the token signed before the rotation: Dex keeps the demoted key in
 // the JWKS for as long as its ID tokens live.
 func TestDexOwnKeyRotation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: waits for Dex to rotate its key (it checks every 30 s; up to 50 s)")
+	}
 	t.Parallel()
 	dex := testenv.StartDex(t, testenv.DexOptions{KeysRotationPeriod: time.Second, IDTokenExpiry: 10 * time.Minute})
 	ctx := dexCtx(t, 90*time.Second) // Dex checks its rotation schedule every 30 s

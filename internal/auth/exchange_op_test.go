@@ -284,6 +284,9 @@ func TestZitadelExchangeCached(t *testing.T) {
 // is never served from the cache: each exchange is a new request, and the
 // token handed out is the fresh one, not the one that expired.
 func TestZitadelExchangeFastExpiry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: sleeps until real tokens reach their refresh point or expire (about 4 s)")
+	}
 	for _, requested := range []string{TokenTypeAccess, TokenTypeID} {
 		t.Run("refresh/"+requested[strings.LastIndex(requested, ":")+1:], func(t *testing.T) {
 			t.Parallel()

@@ -162,6 +162,9 @@ func (s *switchableIdP) token(claims map[string]any) string {
 // and once it is up the next call finds it; Ready follows the IdP up, down
 // and up again.
 func TestDiscoveryIsRetriedAndReadinessIsCurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: waits out the real discovery retry delay (2 s)")
+	}
 	idp := newSwitchableIdP(t)
 	v, err := NewVerifier(Options{Issuers: []Issuer{{URL: idp.URL}}, Audiences: []string{"signer"}})
 	if err != nil {
