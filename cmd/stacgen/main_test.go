@@ -185,6 +185,22 @@ func TestBuildExitCodes(t *testing.T) {
 		t.Fatalf("an invalid catalog was published: %v", err)
 	}
 
+	// Left out with --skip-invalid-items, the item publishes nothing, not
+	// even its data files.
+	code, _, stderr = run(t, "build", "-c", cfg, "--out", out, "--offline", "--skip-invalid-items")
+	if code != 0 || !strings.Contains(stderr, "1 item(s) left out") {
+		t.Fatalf("--skip-invalid-items: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "sentinel-2-l2a", filepath.Base(s2))); !os.IsNotExist(err) {
+		t.Errorf("the left-out item's folder was published: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "sentinel-2-l2a", "S2A_MSIL2A_20240620T103631_N0510_R008_T31TEJ_20240620T170512", "B02.tif")); err != nil {
+		t.Errorf("a valid item's data was not published: %v", err)
+	}
+	if err := os.RemoveAll(out); err != nil {
+		t.Fatal(err)
+	}
+
 	// Plus an item that cannot be built (a raster that is not a TIFF): 1.
 	if err := os.WriteFile(filepath.Join(dir, "data", "spot", "SPOT6_2023-07-12_PMS", "IMG_SPOT6_PMS_202307121034_ORT_R1C1.tif"), []byte("not a tiff"), 0o644); err != nil {
 		t.Fatal(err)

@@ -232,6 +232,15 @@ type builder struct {
 
 // emit encodes, checks and writes one document, and returns its bytes.
 func (b *builder) emit(rel string, doc any) ([]byte, error) {
+	data, err := b.encode(rel, doc)
+	if err != nil {
+		return nil, err
+	}
+	return data, b.sink.WriteFile(rel, data)
+}
+
+// encode encodes and checks one document.
+func (b *builder) encode(rel string, doc any) ([]byte, error) {
 	data, err := stac.Encode(doc)
 	if err != nil {
 		return nil, err
@@ -239,7 +248,7 @@ func (b *builder) emit(rel string, doc any) ([]byte, error) {
 	if err := b.opts.Check(rel, data); err != nil {
 		return nil, err
 	}
-	return data, b.sink.WriteFile(rel, data)
+	return data, nil
 }
 
 // writeParquet writes the collection's items as stac-geoparquet beside

@@ -188,9 +188,10 @@ func (ib *itemBuilder) build(ctx context.Context, g *group) (*itemSummary, []str
 
 	authRefs := ib.b.cfg.Signer != nil
 	itemDir := ib.c.ID + "/" + id + "/"
+	var copies []*asset // files published beside the item, once it is valid
 	for _, a := range assets {
 		_, codeOnItem := props["proj:code"]
-		sa, err := ib.stacAsset(ctx, a, itemDir, authRefs, codeOnItem, vars)
+		sa, err := ib.stacAsset(a, authRefs, codeOnItem, vars, &copies)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -201,8 +202,18 @@ func (ib *itemBuilder) build(ctx context.Context, g *group) (*itemSummary, []str
 	}
 	item.StacExtensions = extensions(item.Properties, item.Assets)
 	rel := itemDir + id + ".json"
-	data, err := ib.b.emit(rel, item)
+	data, err := ib.b.encode(rel, item)
 	if err != nil {
+		return nil, nil, err
+	}
+	// Only a valid item publishes anything: its files, then its JSON (an
+	// item left out by --skip-invalid-items leaves no orphan data behind).
+	for _, a := range copies {
+		if err := ib.copyFile(ctx, a, itemDir); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := ib.b.sink.WriteFile(rel, data); err != nil {
 		return nil, nil, err
 	}
 	if ib.parquet != nil {
@@ -578,8 +589,23 @@ func (b *builder) tiledOutline(geo []*asset) (*crs.Geometry, [4]float64, map[*as
 	return geom, box, merged, nil
 }
 
-// stacAsset builds the STAC asset of one file.
-func (ib *itemBuilder) stacAsset(ctx context.Context, a *asset, itemDir string, authRefs, codeOnItem bool, vars map[string]string) (*stac.Asset, error) {
+// copyFile publishes an asset's file beside its item (a source without
+// hrefs of its own, such as a local folder without href_base).
+func (ib *itemBuilder) copyFile(ctx context.Context, a *asset, itemDir string) error {
+	rc, err := ib.src.Open(ctx, a.obj.Key)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if err := ib.b.sink.CopyFile(itemDir+path.Base(a.obj.Key), rc); err != nil {
+		return fmt.Errorf("copying %s: %w", a.obj.Key, err)
+	}
+	return nil
+}
+
+// stacAsset builds the STAC asset of one file; a file the source cannot
+// link to is added to copies, to be published beside the item.
+func (ib *itemBuilder) stacAsset(a *asset, authRefs, codeOnItem bool, vars map[string]string, copies *[]*asset) (*stac.Asset, error) {
 	name := path.Base(a.obj.Key)
 	sa := &stac.Asset{Extra: map[string]any{"file:size": a.obj.Size}}
 	if href, ok := ib.src.Href(a.obj.Key); ok {
@@ -589,15 +615,7 @@ func (ib *itemBuilder) stacAsset(ctx context.Context, a *asset, itemDir string, 
 		}
 	} else {
 		sa.Href = "./" + name
-		rc, err := ib.src.Open(ctx, a.obj.Key)
-		if err != nil {
-			return nil, err
-		}
-		err = ib.b.sink.CopyFile(itemDir+name, rc)
-		rc.Close()
-		if err != nil {
-			return nil, fmt.Errorf("copying %s: %w", a.obj.Key, err)
-		}
+		*copies = append(*copies, a)
 	}
 	if a.meta.MD5 != "" {
 		sa.Extra["file:checksum"] = "d510" + a.meta.MD5 // multihash: MD5 (0xd5), 16 bytes
