@@ -17,6 +17,7 @@ import (
 	"gitlab.com/eocat/eocat/internal/catalog"
 	"gitlab.com/eocat/eocat/internal/config"
 	"gitlab.com/eocat/eocat/internal/crs"
+	"gitlab.com/eocat/eocat/internal/crs/tifgrid"
 	"gitlab.com/eocat/eocat/internal/publish"
 	"gitlab.com/eocat/eocat/internal/render"
 	"gitlab.com/eocat/eocat/internal/source"
@@ -62,7 +63,7 @@ EXIT STATUS
 			&cli.StringFlag{Name: flagSite, EnvVars: envVar(flagSite), Usage: "folder of static files (CSS, JavaScript, images) overriding the embedded ones file by file, published under _static/ (see site/static/)"},
 			&cli.Int64Flag{Name: flagMaxFiles, EnvVars: envVar(flagMaxFiles), Value: 200_000, Usage: "fail when the output would hold more than `N` files and folders (GitLab.com Pages' limit)"},
 			&cli.StringFlag{Name: flagMaxBytes, EnvVars: envVar(flagMaxBytes), Value: "1GB", Usage: "fail when the output would be larger than `SIZE` (e.g. 1GB, 500MB, 2GiB; GitLab.com Pages' limit is 1 GB)"},
-			&cli.StringFlag{Name: flagProjGrids, EnvVars: envVar(flagProjGrids), Usage: "folder of PROJ's datum grid files (`DIR`, e.g. /usr/share/proj from Debian's proj-data, or a PROJ_DATA folder): datum shifts that need an NTv2 grid (NTF → RGF93 with ntf_r93.gsb, DHDN → ETRS89 with BETA2007.gsb, NZGD49 …) use it as PROJ does; without it, the EPSG dataset's Helmert transformations (accurate to metres) stand in, as in PROJ without grids"},
+			&cli.StringFlag{Name: flagProjGrids, EnvVars: envVar(flagProjGrids), Usage: "folder of PROJ's datum grid files (`DIR`, e.g. /usr/share/proj from Debian's proj-data, or a PROJ_DATA folder): datum shifts that need a horizontal shift grid, as an NTv2 file or a PROJ-data GeoTIFF (NTF → RGF93 with ntf_r93.gsb or fr_ign_ntf_r93.tif, DHDN → ETRS89 with BETA2007.gsb or de_adv_BETA2007.tif, NZGD49 …), use it as PROJ does; without it, the EPSG dataset's Helmert transformations (accurate to metres) stand in, as in PROJ without grids"},
 			&cli.DurationFlag{Name: flagWaitLock, EnvVars: envVar(flagWaitLock), Usage: "when another build is writing the same --out, wait up to `DURATION` (e.g. 10m) for it to finish instead of failing at once"},
 		}, schemaFlags()...), logFlags()...),
 		Action: runBuild,
@@ -98,6 +99,7 @@ func runBuild(c *cli.Context) error {
 		if grids, err = crs.NewGrids(dir); err != nil {
 			return fmt.Errorf("--%s: %w", flagProjGrids, err)
 		}
+		tifgrid.Register(grids) // PROJ-data's GeoTIFF grids (.tif)
 	}
 	return build(c.Context, log, cfg, buildOptions{
 		grids:        grids,

@@ -401,10 +401,25 @@ func configDigest(cfg *config.Config, opts Options) string {
 		SkipInvalid bool
 		Pages       string // digest of the templates and static files; "" without pages
 		Parquet     int    // row group size; 0 without parquet
-		Grids       string // --proj-grids folder; "" without
-	}{cfg, opts.BaseURL, opts.Version, StateVersion, opts.SkipInvalidItems, pagesDigest(opts.Pages), parquetDigest(opts), opts.Grids.Dir()})
+		Grids       string // --proj-grids folder and the grid formats read; "" without
+	}{cfg, opts.BaseURL, opts.Version, StateVersion, opts.SkipInvalidItems, pagesDigest(opts.Pages), parquetDigest(opts), gridsDigest(opts.Grids)})
 	sum := sha256.Sum256(raw)
 	return hex.EncodeToString(sum[:])
+}
+
+// gridsDigest names the grid folder and the formats read from it (NTv2
+// always; PROJ's GeoTIFF grids when their loader is registered): a change
+// in either changes footprints.
+func gridsDigest(g *crs.Grids) string {
+	if g == nil {
+		return ""
+	}
+	exts := []string{".gsb"}
+	for ext := range g.Loaders {
+		exts = append(exts, ext)
+	}
+	sort.Strings(exts)
+	return g.Dir() + " " + strings.Join(exts, ",")
 }
 
 func parquetDigest(o Options) int {

@@ -134,15 +134,28 @@
 // # Grids
 //
 // ForEPSG uses no grid, like PROJ with an empty PROJ_DATA. ForEPSGWith and
-// NewWith take a *Grids (NewGrids(dir), e.g. PROJ's /usr/share/proj): an
-// operation's grid is available when the directory holds its PROJ name or
-// its former name as an NTv2 file (.gsb, e.g. ntf_r93.gsb, BETA2007.gsb,
-// nzgd2kgrid0005.gsb). Grids are read on first use, kept within
-// Grids.MaxBytes, and shared safely between goroutines. NTv2 sub-grids,
-// PROJ's bilinear interpolation and its inverse iteration are reproduced.
-// PROJ's GeoTIFF grids (.tif, the format of current PROJ-data releases) are
-// not read: an operation that needs one is skipped as if the file were
-// missing, so with such a directory the result is PROJ's without that grid.
+// NewWith take a *Grids (NewGrids(dir), e.g. PROJ's /usr/share/proj or a
+// PROJ-data folder): an operation's grid is available when the directory
+// holds its PROJ name or its former name (PROJ's order) in a format with a
+// reader. The package reads NTv2 files (.gsb, e.g. ntf_r93.gsb,
+// BETA2007.gsb, nzgd2kgrid0005.gsb); Grids.Loaders adds other formats
+// without this package depending on their readers: package tifgrid
+// registers PROJ's GeoTIFF grids (.tif, the format of current PROJ-data
+// releases: fr_ign_ntf_r93.tif, de_adv_BETA2007.tif,
+// nz_linz_nzgd2kgrid0005.tif, …), read with
+// internal/geotiff as PROJ's GTiffHGridShiftSet does, and stacgen's
+// --proj-grids registers it. A loader returns a GridData (sub-grids with
+// their extent, resolution, parent and offsets in arc-seconds), which the
+// NTv2 code then uses. Without a reader for its format (a .tif grid when
+// tifgrid is not registered) an operation is skipped as if the file were
+// missing, so the result is PROJ's without that grid. Grids are read on
+// first use, kept within Grids.MaxBytes, and shared safely between
+// goroutines. Sub-grids, PROJ's bilinear interpolation and its inverse
+// iteration are reproduced; Grids.Shift gives the interpolated offsets of a
+// file. The .tif versions of the three Debian grids (made from the .gsb
+// files as PROJ-data makes them) give the .gsb shifts within 1e-9″ and
+// WGS 84 positions within 1 mm of the .gsb ones and of gdaltransform's
+// (tifgrid's tests).
 //
 // # Why pure Go and not PROJ through cgo
 //

@@ -14,9 +14,10 @@ import (
 
 // Grids is a directory of PROJ horizontal datum shift grids, the files PROJ
 // finds through PROJ_DATA (e.g. Debian's /usr/share/proj: ntf_r93.gsb,
-// BETA2007.gsb, nzgd2kgrid0005.gsb, …). Only NTv2 files (.gsb) are read;
-// PROJ's GeoTIFF grids (.tif) are not, and an operation that needs one is
-// treated as if its grid were missing.
+// BETA2007.gsb, nzgd2kgrid0005.gsb, …). NTv2 files (.gsb) are read by the
+// package; other formats through Loaders (package tifgrid registers PROJ's
+// GeoTIFF grids, .tif). A grid in a format without a reader is treated as
+// missing.
 //
 // A Grids lists the directory when created and reads a file on first use.
 // Parsed grids are kept in memory up to MaxBytes (least recently used ones
@@ -28,6 +29,11 @@ type Grids struct {
 	// MaxBytes bounds the memory of the parsed grids kept (default 256 MiB);
 	// set it before first use.
 	MaxBytes int64
+
+	// Loaders read the grid formats other than NTv2, by file name extension
+	// in lower case with its dot (".tif"); a loader registered for ".gsb"
+	// replaces the built-in NTv2 reader. Set them before first use.
+	Loaders map[string]GridLoader
 
 	mu    sync.Mutex
 	cache map[string]*gridFile
@@ -50,7 +56,7 @@ func NewGrids(dir string) (*Grids, error) {
 	if err != nil {
 		return nil, fmt.Errorf("crs: grid directory: %w", err)
 	}
-	g := &Grids{dir: dir, names: map[string]bool{}, cache: map[string]*gridFile{}, MaxBytes: 256 << 20}
+	g := &Grids{dir: dir, names: map[string]bool{}, cache: map[string]*gridFile{}, MaxBytes: 256 << 20, Loaders: map[string]GridLoader{}}
 	for _, e := range ents {
 		if e.Type().IsRegular() || e.Type()&os.ModeSymlink != 0 {
 			g.names[e.Name()] = true
@@ -68,18 +74,147 @@ func (g *Grids) Dir() string {
 }
 
 // find returns the first of the names (PROJ's current grid name, then its
-// former name) that is an NTv2 file of the directory. Like PROJ, a name is
-// looked up as is (case-sensitive).
+// former name) that is a file of the directory in a format with a reader
+// (NTv2, or one of Loaders). Like PROJ, a name is looked up as is
+// (case-sensitive).
 func (g *Grids) find(names []string) (string, bool) {
 	if g == nil {
 		return "", false
 	}
 	for _, n := range names {
-		if g.names[n] && strings.EqualFold(filepath.Ext(n), ".gsb") {
+		if g.names[n] && (g.loader(n) != nil || strings.EqualFold(filepath.Ext(n), ".gsb")) {
 			return n, true
 		}
 	}
 	return "", false
+}
+
+// loader returns the loader registered for the extension of name, or nil.
+func (g *Grids) loader(name string) GridLoader {
+	return g.Loaders[strings.ToLower(filepath.Ext(name))]
+}
+
+// read parses a grid file with its loader, or as NTv2.
+func (g *Grids) read(name string) (*ntv2, error) {
+	path := filepath.Join(g.dir, name)
+	l := g.loader(name)
+	if l == nil {
+		return readNTv2(path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	d, err := l(f, st.Size())
+	if err != nil {
+		return nil, err
+	}
+	return d.grid()
+}
+
+// Shift returns the shift that the grid file name of the directory gives at
+// (lon, lat), in degrees east and north: the longitude (east-positive) and
+// latitude offsets in arc-seconds, interpolated in the finest sub-grid
+// holding the point as PROJ's hgridshift does forward. It fails outside
+// the grid.
+func (g *Grids) Shift(name string, lon, lat float64) (dlon, dlat float64, err error) {
+	if _, ok := g.find([]string{name}); !ok {
+		return 0, 0, fmt.Errorf("crs: grid %s: %w", name, errGridMissing)
+	}
+	set, err := g.get(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	lam, phi := lon*deg, lat*deg
+	s := set.gridAt(lam, phi)
+	if s == nil {
+		return 0, 0, errOutsideGrid
+	}
+	tl, tp := s.norm(lam, phi)
+	dl, dp, ok := s.interpolate(tl, tp)
+	if !ok {
+		return 0, 0, errOutsideGrid
+	}
+	return dl / arcsec, dp / arcsec, nil
+}
+
+// GridLoader reads a grid file of a format the package does not read itself
+// (registered in Grids.Loaders): r holds the whole file, of the given size.
+type GridLoader func(r io.ReaderAt, size int64) (*GridData, error)
+
+// GridData is a horizontal shift grid file as a GridLoader returns it: its
+// sub-grids, to which the package applies PROJ's bilinear interpolation and
+// inverse iteration as to NTv2 grids.
+type GridData struct {
+	Subgrids []SubgridData
+}
+
+// SubgridData is a sub-grid: nodes every ResX, ResY degrees from the
+// outer nodes West, South to East, North (degrees east and north; East is
+// West + ResX × (Width - 1), North is South + ResY × (Height - 1)).
+type SubgridData struct {
+	Name string
+	// Parent is the index in GridData.Subgrids of the sub-grid this one
+	// refines (it must come earlier), -1 for a top-level grid. A point takes
+	// its shift from the first top-level grid that contains it, then from
+	// its first child (in list order) that contains it, and so on.
+	Parent                   int
+	West, South, East, North float64
+	ResX, ResY               float64
+	Width, Height            int
+	// Shifts holds 2 values per node, the longitude offset (east-positive)
+	// and the latitude offset in arc-seconds, node by node from west to
+	// east, rows from south to north. The grid keeps the slice.
+	Shifts []float32
+}
+
+// grid converts loaded grid data into the package's sub-grid forest.
+func (d *GridData) grid() (*ntv2, error) {
+	if d == nil || len(d.Subgrids) == 0 {
+		return nil, errors.New("no sub-grid")
+	}
+	g := &ntv2{}
+	subs := make([]*subgrid, len(d.Subgrids))
+	for i, sd := range d.Subgrids {
+		bad := func(format string, args ...any) error {
+			return fmt.Errorf("sub-grid %d (%q): %s", i, sd.Name, fmt.Sprintf(format, args...))
+		}
+		if sd.Width < 1 || sd.Height < 1 || int64(sd.Width)*int64(sd.Height) > 1<<28 {
+			return nil, bad("bad size %d×%d", sd.Width, sd.Height)
+		}
+		if len(sd.Shifts) != 2*sd.Width*sd.Height {
+			return nil, bad("%d shift values for %d×%d nodes", len(sd.Shifts), sd.Width, sd.Height)
+		}
+		for _, v := range []float64{sd.West, sd.South, sd.East, sd.North, sd.ResX, sd.ResY} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, bad("non-finite extent")
+			}
+		}
+		if !(sd.ResX > 0 && sd.ResY > 0) ||
+			math.Abs(sd.West+sd.ResX*float64(sd.Width-1)-sd.East) > 1e-6*sd.ResX ||
+			math.Abs(sd.South+sd.ResY*float64(sd.Height-1)-sd.North) > 1e-6*sd.ResY {
+			return nil, bad("extent [%v, %v] × [%v, %v] does not match %d×%d nodes every %v, %v", sd.West, sd.East, sd.South, sd.North, sd.Width, sd.Height, sd.ResX, sd.ResY)
+		}
+		if sd.Parent < -1 || sd.Parent >= i {
+			return nil, bad("parent %d is not an earlier sub-grid", sd.Parent)
+		}
+		s := &subgrid{name: sd.Name,
+			west: sd.West * deg, south: sd.South * deg, east: sd.East * deg, north: sd.North * deg,
+			resX: sd.ResX * deg, resY: sd.ResY * deg, width: sd.Width, height: sd.Height, shift: sd.Shifts}
+		subs[i] = s
+		if sd.Parent >= 0 {
+			subs[sd.Parent].children = append(subs[sd.Parent].children, s)
+		} else {
+			g.roots = append(g.roots, s)
+		}
+		g.bytes += int64(len(s.shift)) * 4
+	}
+	return g, nil
 }
 
 // get returns the parsed grid file, reading it on first use.
@@ -94,7 +229,7 @@ func (g *Grids) get(name string) (*ntv2, error) {
 	f.used = g.tick
 	g.mu.Unlock()
 	f.once.Do(func() {
-		f.set, f.err = readNTv2(filepath.Join(g.dir, name))
+		f.set, f.err = g.read(name)
 		if f.err != nil {
 			f.err = fmt.Errorf("crs: grid %s: %w", name, f.err)
 			return
@@ -125,8 +260,8 @@ func (g *Grids) evict(keep string) {
 	}
 }
 
-// ntv2 is an NTv2 grid file: a forest of sub-grids, each refined by its
-// children.
+// ntv2 is a grid file (NTv2, or GridData from a loader): a forest of
+// sub-grids, each refined by its children.
 type ntv2 struct {
 	roots []*subgrid
 	bytes int64
@@ -321,7 +456,20 @@ func (s *subgrid) interpolate(tlam, tphi float64) (dlam, dphi float64, ok bool) 
 	return m00*l00 + m10*l10 + m01*l01 + m11*l11, m00*p00 + m10*p10 + m01*p01 + m11*p11, true
 }
 
-// apply is PROJ's pj_hgrid_apply for one NTv2 file: forward adds the
+// norm returns the offsets of a point from the sub-grid's south-west node,
+// its longitude brought within the sub-grid's range by ±2π.
+func (s *subgrid) norm(lam, phi float64) (float64, float64) {
+	eps := (s.resX + s.resY) * 1e-5
+	tl := lam - s.west
+	if tl+eps < 0 {
+		tl += 2 * math.Pi
+	} else if tl-eps > s.east-s.west {
+		tl -= 2 * math.Pi
+	}
+	return tl, phi - s.south
+}
+
+// apply is PROJ's pj_hgrid_apply for one grid file: forward adds the
 // interpolated shift; inverse iterates (at most 10 times, to 1e-12 rad) for
 // the point whose shifted position is the input, moving to another
 // sub-grid when the iteration leaves the current one.
@@ -330,17 +478,7 @@ func (g *ntv2) apply(lam, phi float64, inverse bool) (float64, float64, error) {
 	if s == nil {
 		return 0, 0, errOutsideGrid
 	}
-	norm := func(s *subgrid, lam, phi float64) (float64, float64) {
-		eps := (s.resX + s.resY) * 1e-5
-		tl := lam - s.west
-		if tl+eps < 0 {
-			tl += 2 * math.Pi
-		} else if tl-eps > s.east-s.west {
-			tl -= 2 * math.Pi
-		}
-		return tl, phi - s.south
-	}
-	tbl, tbp := norm(s, lam, phi)
+	tbl, tbp := s.norm(lam, phi)
 	dl, dp, ok := s.interpolate(tbl, tbp)
 	if !ok {
 		return 0, 0, errOutsideGrid
@@ -364,7 +502,7 @@ func (g *ntv2) apply(lam, phi float64, inverse bool) (float64, float64, error) {
 			}
 			s = ns
 			tl, tp = l-s.west, p-s.south
-			tbl, tbp = norm(s, lam, phi)
+			tbl, tbp = s.norm(lam, phi)
 			difl, difp = math.MaxFloat64, math.MaxFloat64
 		} else {
 			difl = tl + del - tbl
@@ -391,8 +529,8 @@ func adjlon(l float64) float64 {
 	return math.Remainder(l, 2*math.Pi)
 }
 
-// gridStep applies an NTv2 grid, forward (the file's own direction) or
-// backward.
+// gridStep applies a horizontal shift grid file, forward (the file's own
+// direction) or backward.
 type gridStep struct {
 	grids    *Grids
 	name     string

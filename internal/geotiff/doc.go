@@ -1,6 +1,8 @@
 // Package geotiff reads the header of a TIFF, BigTIFF, GeoTIFF or Cloud
 // Optimized GeoTIFF (COG) through an io.ReaderAt, without decoding any pixel
-// data.
+// data. ReadImages and Images.Samples also decode the samples of every IFD,
+// for small rasters such as PROJ's GeoTIFF datum shift grids (see Samples
+// for the encodings; memory is capped by ImageOptions.MaxSampleBytes).
 //
 // # Responsibility
 //

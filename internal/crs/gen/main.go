@@ -435,10 +435,11 @@ func (g *gen) loadOps(q func(string) []row) error {
 		o := &op{code: r.int("code"), name: r.str("name"), method: r.int("method_code"), src: r.int("source_crs_code"),
 			tgt: r.int("target_crs_code"), acc: acc(r), extent: usage("grid_transformation", r.int("code")), deprecated: r.int("deprecated") != 0}
 		// Every grid-based operation is 'G': PROJ discards it when its grid
-		// file is missing, and so does the runtime, which reads only NTv2
-		// files for the horizontal shift methods (NTv2, and NADCON whose
-		// grids PROJ also ships converted to NTv2). For the other grid
-		// methods no file name is given: they are never used.
+		// file is missing, and so does the runtime, which reads NTv2 files
+		// and, with internal/crs/tifgrid registered, PROJ-data's GeoTIFF
+		// grids for the horizontal shift methods (NTv2, and NADCON whose
+		// grids PROJ ships converted). For the other grid methods no file
+		// name is given: they are never used.
 		names := []string{r.str("grid_name")} // the file PROJ looks for without an alternative
 		if pg := r.str("pg"); pg != "" {
 			names = []string{pg}
