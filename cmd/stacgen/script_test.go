@@ -1,17 +1,9 @@
 package main
 
 import (
-	"errors"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"gitlab.com/eocat/eocat/internal/testenv"
@@ -31,12 +23,8 @@ func TestMain(m *testing.M) {
 // empty there (compact schemas unless a script gives --schemas). -update
 // rewrites the files that `cmp` compares with.
 //
-// Besides the standard commands, the scripts use:
-//
-//	exitcode N PROGRAM [ARGS...]  run PROGRAM, expect exit status N (0, 1 or 2)
-//	replace FILE OLD NEW          replace the only occurrence of OLD in FILE (Go-quoted strings allowed)
-//	freeport VAR                  set VAR to 127.0.0.1:PORT, a port free at the time
-//	httpget URL                   GET URL to stdout, retrying for 10 s while the server starts
+// Besides the standard commands, the scripts use testenv.ScriptCmds
+// (exitcode, replace, freeport, httpget).
 //
 // One script: go test ./cmd/stacgen -run TestScript/validate
 func TestScript(t *testing.T) {
@@ -48,102 +36,9 @@ func TestScript(t *testing.T) {
 		RequireUniqueNames:  true,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
-			if os.Getenv("GORACE") == "" {
-				// Under -race each process otherwise waits 1 s when it exits.
-				env.Setenv("GORACE", "atexit_sleep_ms=10")
-			}
+			testenv.ScriptSetup(env)
 			return os.CopyFS(filepath.Join(env.WorkDir, "examples", "quickstart"), os.DirFS(quickstart))
 		},
-		Cmds: scriptCmds,
+		Cmds: testenv.ScriptCmds(),
 	})
-}
-
-var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-	"exitcode": cmdExitCode,
-	"replace":  cmdReplace,
-	"freeport": cmdFreePort,
-	"httpget":  cmdHTTPGet,
-}
-
-// cmdExitCode runs a program like exec and checks its exit status: `! exec`
-// only tells failure from success, and the commands document 1 and 2 apart.
-func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 2 {
-		ts.Fatalf("usage: exitcode N PROGRAM [ARGS...]")
-	}
-	want, err := strconv.Atoi(args[0])
-	if err != nil {
-		ts.Fatalf("exitcode %q: not a number", args[0])
-	}
-	got := 0
-	var ee *exec.ExitError
-	switch err := ts.Exec(args[1], args[2:]...); {
-	case errors.As(err, &ee):
-		got = ee.ExitCode()
-	case err != nil:
-		ts.Fatalf("%s: %v", args[1], err)
-	}
-	if got != want {
-		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
-	}
-}
-
-// cmdReplace edits a file of the work folder in place.
-func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 3 {
-		ts.Fatalf("usage: replace FILE OLD NEW")
-	}
-	s := make([]string, 2)
-	for i, a := range args[1:] {
-		s[i] = a
-		if u, err := strconv.Unquote(a); err == nil {
-			s[i] = u
-		}
-	}
-	file := ts.MkAbs(args[0])
-	data, err := os.ReadFile(file)
-	ts.Check(err)
-	if n := strings.Count(string(data), s[0]); n != 1 {
-		ts.Fatalf("%s holds %q %d times, want once", args[0], s[0], n)
-	}
-	ts.Check(os.WriteFile(file, []byte(strings.Replace(string(data), s[0], s[1], 1)), 0o644))
-}
-
-// cmdFreePort finds a port for a server started in the background.
-func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: freeport VAR")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	ts.Check(err)
-	ts.Setenv(args[0], ln.Addr().String())
-	ts.Check(ln.Close())
-}
-
-// cmdHTTPGet fetches a URL from a server started in the background, which
-// may still be starting.
-func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: httpget URL")
-	}
-	client := &http.Client{Timeout: 10 * time.Second}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := client.Get(args[0])
-		if err == nil {
-			body, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			ts.Check(err)
-			if resp.StatusCode != http.StatusOK {
-				ts.Fatalf("GET %s: %s", args[0], resp.Status)
-			}
-			_, err = ts.Stdout().Write(body)
-			ts.Check(err)
-			return
-		}
-		if time.Now().After(deadline) {
-			ts.Fatalf("GET %s: %v", args[0], err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
