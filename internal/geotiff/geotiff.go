@@ -172,21 +172,13 @@ func ReadWithOptions(r io.ReaderAt, size int64, opt Options) (*Info, error) {
 	return info, err
 }
 
-// subfile is what the COG analysis needs from each IFD.
-type subfile struct {
-	kind          uint64 // NewSubfileType
-	width, height uint64
-	tiled         bool
-	firstData     int64 // smallest known non-zero data offset, -1 if none
-	ifdEnd        int64 // end of the IFD's entry table
-}
-
-func (rd *reader) read() (*Info, error) {
+// ifds reads the header and walks the IFD chain (at most MaxIFDs, no
+// loops). Everything in the first block costs no read.
+func (rd *reader) ifds() ([]*ifd, error) {
 	off, err := rd.header()
 	if err != nil {
 		return nil, err
 	}
-	// Walk the IFD chain. Everything in the first block costs no read.
 	var ifds []*ifd
 	seen := map[int64]bool{}
 	for off != 0 {
@@ -206,6 +198,23 @@ func (rd *reader) read() (*Info, error) {
 	}
 	if len(ifds) == 0 {
 		return nil, fmt.Errorf("geotiff: no IFD (first IFD offset is 0)")
+	}
+	return ifds, nil
+}
+
+// subfile is what the COG analysis needs from each IFD.
+type subfile struct {
+	kind          uint64 // NewSubfileType
+	width, height uint64
+	tiled         bool
+	firstData     int64 // smallest known non-zero data offset, -1 if none
+	ifdEnd        int64 // end of the IFD's entry table
+}
+
+func (rd *reader) read() (*Info, error) {
+	ifds, err := rd.ifds()
+	if err != nil {
+		return nil, err
 	}
 	// One coalesced pass for every out-of-block value needed: all of IFD 0's
 	// tags, and the first data offset of every IFD.

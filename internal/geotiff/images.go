@@ -119,29 +119,9 @@ func ReadImages(r io.ReaderAt, size int64, opt ImageOptions) (*Images, error) {
 	if s.maxBytes <= 0 {
 		s.maxBytes = DefaultMaxSampleBytes
 	}
-	off, err := rd.header()
+	ifds, err := rd.ifds()
 	if err != nil {
 		return nil, err
-	}
-	var ifds []*ifd
-	seen := map[int64]bool{}
-	for off != 0 {
-		if len(ifds) == rd.opt.MaxIFDs {
-			return nil, fmt.Errorf("geotiff: IFD %d at offset %d: more than %d IFDs", len(ifds), off, rd.opt.MaxIFDs)
-		}
-		if seen[off] {
-			return nil, fmt.Errorf("geotiff: IFD %d at offset %d: IFD loop (offset already visited)", len(ifds), off)
-		}
-		seen[off] = true
-		d, next, err := rd.readIFD(len(ifds), off)
-		if err != nil {
-			return nil, err
-		}
-		ifds = append(ifds, d)
-		off = next
-	}
-	if len(ifds) == 0 {
-		return nil, fmt.Errorf("geotiff: no IFD (first IFD offset is 0)")
 	}
 	var ranges [][2]int64
 	for _, d := range ifds {
