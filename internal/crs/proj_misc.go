@@ -103,15 +103,23 @@ func (p *cassini) inverse(x, y float64) (lam, phi float64, err error) {
 //
 // and on the equator E = FE + a(λ − λ0), N = FN − M0. The reverse is
 // Newton's method on these equations (Snyder's iteration in another form).
-type polyconic struct {
+type polyconic struct{ arcOrigin }
+
+// arcOrigin is what Polyconic and Guam share: the meridian arc, its value
+// at the latitude of origin, the longitude of origin and false origin.
+type arcOrigin struct {
 	mer             *meridian
 	a, e2, m0, lon0 float64
 	fe, fn          float64
 }
 
-func newPolyconic(el Ellipsoid, lat0, lon0, fe, fn float64) *polyconic {
+func newArcOrigin(el Ellipsoid, lat0, lon0, fe, fn float64) arcOrigin {
 	m := newMeridian(el)
-	return &polyconic{mer: m, a: el.A, e2: el.E2(), m0: m.arc(lat0), lon0: lon0, fe: fe, fn: fn}
+	return arcOrigin{mer: m, a: el.A, e2: el.E2(), m0: m.arc(lat0), lon0: lon0, fe: fe, fn: fn}
+}
+
+func newPolyconic(el Ellipsoid, lat0, lon0, fe, fn float64) *polyconic {
+	return &polyconic{newArcOrigin(el, lat0, lon0, fe, fn)}
 }
 
 func (p *polyconic) forward(lam, phi float64) (x, y float64, err error) {
@@ -345,15 +353,10 @@ func (p *colombiaUrban) inverse(x, y float64) (lam, phi float64, err error) {
 //
 //	x = a(λ − λ0) cos φ/√(1 − e² sin² φ),  E = FE + x,
 //	N = FN + M − M0 + x² tan φ √(1 − e² sin² φ)/(2a)
-type guam struct {
-	mer             *meridian
-	a, e2, m0, lon0 float64
-	fe, fn          float64
-}
+type guam struct{ arcOrigin }
 
 func newGuam(el Ellipsoid, lat0, lon0, fe, fn float64) *guam {
-	m := newMeridian(el)
-	return &guam{mer: m, a: el.A, e2: el.E2(), m0: m.arc(lat0), lon0: lon0, fe: fe, fn: fn}
+	return &guam{newArcOrigin(el, lat0, lon0, fe, fn)}
 }
 
 func (p *guam) forward(lam, phi float64) (x, y float64, err error) {
