@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,28 +15,10 @@ import (
 	"gitlab.com/eocat/eocat/internal/testenv"
 )
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startServe runs `signer serve` with args (and --listen on a free port)
 // until the test ends, with the storage credentials of s3srv in the AWS
 // environment, and returns its base URL and its log.
-func startServe(t *testing.T, s3srv *testenv.S3Server, args ...string) (string, *syncBuffer) {
+func startServe(t *testing.T, s3srv *testenv.S3Server, args ...string) (string, *lockedBuffer) {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("AWS_ACCESS_KEY_ID", s3srv.AccessKey)
@@ -47,7 +27,7 @@ func startServe(t *testing.T, s3srv *testenv.S3Server, args ...string) (string, 
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- newApp(io.Discard, logs).RunContext(ctx, append([]string{"signer", "serve", "--listen", addr}, args...))
