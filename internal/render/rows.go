@@ -32,6 +32,27 @@ func (b *rows) attr(name, value string) {
 	b.WriteByte('"')
 }
 
+// cell writes open (e.g. `<td`), a title attribute unless title is "",
+// then text and the closing tag close.
+func (b *rows) cell(open, title, text, close string) {
+	b.WriteString(open)
+	if title != "" {
+		b.attr("title", title)
+	}
+	b.WriteByte('>')
+	b.text(text)
+	b.WriteString(close)
+}
+
+// unless is s, or "" when s equals other (a title that would repeat the
+// cell's text).
+func unless(s, other string) string {
+	if s == other {
+		return ""
+	}
+	return s
+}
+
 func (b *rows) html() template.HTML { return template.HTML(b.String()) } // escaped above
 
 // propRows are the <tr> of a properties or summaries table.
@@ -39,19 +60,8 @@ func propRows(ps []Prop) template.HTML {
 	var b rows
 	b.Grow(160 * len(ps)) // one allocation for the usual row sizes
 	for _, p := range ps {
-		b.WriteString("\n      <tr><th scope=\"row\"")
-		if p.Label != p.Key {
-			b.attr("title", p.Key)
-		}
-		b.WriteByte('>')
-		b.text(p.Label)
-		b.WriteString("</th><td")
-		if p.Title != "" {
-			b.attr("title", p.Title)
-		}
-		b.WriteByte('>')
-		b.text(p.Value)
-		b.WriteString("</td></tr>")
+		b.cell("\n      <tr><th scope=\"row\"", unless(p.Key, p.Label), p.Label, "</th>")
+		b.cell("<td", p.Title, p.Value, "</td></tr>")
 	}
 	return b.html()
 }
@@ -80,21 +90,9 @@ func assetRows(as []assetView) template.HTML {
 			b.text(a.Title)
 			b.WriteString("</span>")
 		}
-		b.WriteString("</th>\n        <td>")
-		b.text(a.Roles)
-		b.WriteString("</td>\n        <td")
-		if a.Type != a.TypeFull {
-			b.attr("title", a.TypeFull)
-		}
-		b.WriteByte('>')
-		b.text(a.Type)
-		b.WriteString("</td>\n        <td")
-		if a.SizeExact != "" {
-			b.attr("title", a.SizeExact)
-		}
-		b.WriteByte('>')
-		b.text(a.Size)
-		b.WriteString("</td>\n        <td>")
+		b.cell("</th>\n        <td", "", a.Roles, "</td>")
+		b.cell("\n        <td", unless(a.TypeFull, a.Type), a.Type, "</td>")
+		b.cell("\n        <td", a.SizeExact, a.Size, "</td>\n        <td>")
 		for i, band := range a.Bands {
 			if i > 0 {
 				b.WriteString("<br>")
