@@ -9,9 +9,10 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
+
+	"gitlab.com/eocat/eocat/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files: testdata/quickstart (TestGoldenQuickstart) and the files the scripts of testdata/script compare with (TestScript)")
@@ -103,7 +104,7 @@ func TestGoldenQuickstart(t *testing.T) {
 		case !ok:
 			t.Errorf("%s: no longer written (%s)", rel, hint)
 		case g != want[rel]:
-			t.Errorf("%s differs from %s (%s):\n%s", rel, filepath.Join(goldenDir, filepath.FromSlash(rel)), hint, firstDiff(want[rel], g))
+			t.Errorf("%s differs from %s (%s):\n%s", rel, filepath.Join(goldenDir, filepath.FromSlash(rel)), hint, testenv.FirstDiff(want[rel], g))
 		}
 	}
 	for _, rel := range slices.Sorted(maps.Keys(got)) {
@@ -169,22 +170,4 @@ func listDiff(want, got string) string {
 		}
 	}
 	return b.String()
-}
-
-// firstDiff shows the first line where two texts differ.
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var x, y string
-		if i < len(w) {
-			x = w[i]
-		}
-		if i < len(g) {
-			y = g[i]
-		}
-		if x != y {
-			return "line " + strconv.Itoa(i+1) + ":\n  want: " + x + "\n  got:  " + y
-		}
-	}
-	return ""
 }

@@ -139,26 +139,9 @@ func TestGoldenQuickstartPages(t *testing.T) {
 			t.Fatalf("%v (run go test ./internal/render -run Golden -update)", err)
 		}
 		if got != string(want) {
-			t.Errorf("%s differs from %s (go test ./internal/render -run Golden -update rewrites it after review):\n%s", rel, path, firstDiff(string(want), got))
+			t.Errorf("%s differs from %s (go test ./internal/render -run Golden -update rewrites it after review):\n%s", rel, path, testenv.FirstDiff(string(want), got))
 		}
 	}
-}
-
-func firstDiff(a, b string) string {
-	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := 0; i < len(la) || i < len(lb); i++ {
-		var x, y string
-		if i < len(la) {
-			x = la[i]
-		}
-		if i < len(lb) {
-			y = lb[i]
-		}
-		if x != y {
-			return "line " + strconv.Itoa(i+1) + ":\n  want: " + x + "\n  got:  " + y
-		}
-	}
-	return ""
 }
 
 // TestQuickstartPageContent asserts what a reader needs on each page kind,
