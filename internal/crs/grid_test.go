@@ -1,7 +1,6 @@
 package crs
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -13,91 +12,20 @@ import (
 	"gitlab.com/eocat/eocat/internal/testenv"
 )
 
-// ntv2Sub describes a sub-grid of a synthetic NTv2 file: extent in degrees
-// (east-positive), spacing in degrees, shift in arc-seconds (east-positive
-// longitude shift) as a function of the node position.
-type ntv2Sub struct {
-	name, parent             string
-	west, south, east, north float64
-	res                      float64
-	shift                    func(lon, lat float64) (dlon, dlat float64)
-}
-
-// writeNTv2 writes an NTv2 file (seconds, longitudes positive west as the
-// format wants) in the given byte order.
-func writeNTv2(t *testing.T, path string, bo binary.ByteOrder, subs []ntv2Sub) {
-	t.Helper()
-	var b bytes.Buffer
-	rec := func(key string, v any) {
-		k := []byte(key + "        ")[:8]
-		b.Write(k)
-		switch v := v.(type) {
-		case int:
-			binary.Write(&b, bo, int32(v))
-			b.Write(make([]byte, 4))
-		case float64:
-			binary.Write(&b, bo, v)
-		case string:
-			b.Write([]byte(v + "        ")[:8])
-		}
-	}
-	rec("NUM_OREC", 11)
-	rec("NUM_SREC", 11)
-	rec("NUM_FILE", len(subs))
-	rec("GS_TYPE", "SECONDS")
-	rec("VERSION", "NTv2.0")
-	rec("SYSTEM_F", "TEST_F")
-	rec("SYSTEM_T", "TEST_T")
-	rec("MAJOR_F", 6378137.0)
-	rec("MINOR_F", 6356752.314)
-	rec("MAJOR_T", 6378137.0)
-	rec("MINOR_T", 6356752.314)
-	for _, s := range subs {
-		w := int(math.Round((s.east-s.west)/s.res)) + 1
-		h := int(math.Round((s.north-s.south)/s.res)) + 1
-		rec("SUB_NAME", s.name)
-		rec("PARENT", s.parent)
-		rec("CREATED", "20240101")
-		rec("UPDATED", "20240101")
-		rec("S_LAT", s.south*3600)
-		rec("N_LAT", s.north*3600)
-		rec("E_LONG", -s.east*3600)
-		rec("W_LONG", -s.west*3600)
-		rec("LAT_INC", s.res*3600)
-		rec("LONG_INC", s.res*3600)
-		rec("GS_COUNT", w*h)
-		for r := 0; r < h; r++ {
-			for c := 0; c < w; c++ { // east to west
-				lon := s.east - float64(c)*s.res
-				lat := s.south + float64(r)*s.res
-				dlon, dlat := s.shift(lon, lat)
-				binary.Write(&b, bo, float32(dlat))
-				binary.Write(&b, bo, float32(-dlon))
-				binary.Write(&b, bo, float32(0.01))
-				binary.Write(&b, bo, float32(0.01))
-			}
-		}
-	}
-	rec("END", 0)
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // testGrid has a parent over [0°, 4°]² with shifts linear in lon and lat
 // (so bilinear interpolation is exact) and a child over [1°, 2°]² with a
 // constant shift.
-var testGrid = []ntv2Sub{
-	{name: "PARENT", parent: "NONE", west: 0, south: 0, east: 4, north: 4, res: 1,
-		shift: func(lon, lat float64) (float64, float64) { return 1 + 0.5*lon + 0.25*lat, -2 + 0.125*lon - 0.5*lat }},
-	{name: "CHILD", parent: "PARENT", west: 1, south: 1, east: 2, north: 2, res: 0.5,
-		shift: func(lon, lat float64) (float64, float64) { return 10, 20 }},
+var testGrid = []testenv.NTv2Sub{
+	{Name: "PARENT", Parent: "NONE", West: 0, South: 0, East: 4, North: 4, Res: 1,
+		Shift: func(lon, lat float64) (float64, float64) { return 1 + 0.5*lon + 0.25*lat, -2 + 0.125*lon - 0.5*lat }},
+	{Name: "CHILD", Parent: "PARENT", West: 1, South: 1, East: 2, North: 2, Res: 0.5,
+		Shift: func(lon, lat float64) (float64, float64) { return 10, 20 }},
 }
 
 func TestNTv2(t *testing.T) {
 	for _, bo := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
 		dir := t.TempDir()
-		writeNTv2(t, filepath.Join(dir, "test.gsb"), bo, testGrid)
+		testenv.WriteNTv2(t, filepath.Join(dir, "test.gsb"), bo, testGrid)
 		os.WriteFile(filepath.Join(dir, "other.tif"), []byte("not a grid"), 0o644)
 		g, err := NewGrids(dir)
 		if err != nil {
@@ -189,7 +117,7 @@ func TestNTv2Invalid(t *testing.T) {
 func TestGridsCache(t *testing.T) {
 	dir := t.TempDir()
 	for _, n := range []string{"a.gsb", "b.gsb", "c.gsb"} {
-		writeNTv2(t, filepath.Join(dir, n), binary.LittleEndian, testGrid[:1])
+		testenv.WriteNTv2(t, filepath.Join(dir, n), binary.LittleEndian, testGrid[:1])
 	}
 	g, err := NewGrids(dir)
 	if err != nil {

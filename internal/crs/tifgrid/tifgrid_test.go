@@ -241,7 +241,7 @@ func TestEncodings(t *testing.T) {
 	src := debianGrids(t)
 	py := python(t)
 	dir := t.TempDir()
-	writeNTv2(t, filepath.Join(dir, "nested.gsb"), nestedGrid)
+	testenv.WriteNTv2(t, filepath.Join(dir, "nested.gsb"), binary.LittleEndian, nestedGrid)
 	if err := os.Symlink(filepath.Join(src, "ntf_r93.gsb"), filepath.Join(dir, "ntf_r93.gsb")); err != nil {
 		t.Fatal(err)
 	}
@@ -311,83 +311,17 @@ func checkNesting(t *testing.T, name string, d *crs.GridData) {
 	}
 }
 
-// ntv2Sub is a sub-grid of a synthetic NTv2 file (degrees, east-positive;
-// shifts in arc-seconds, east-positive).
-type ntv2Sub struct {
-	name, parent             string
-	west, south, east, north float64
-	res                      float64
-	shift                    func(lon, lat float64) (dlon, dlat float64)
-}
-
 // nestedGrid has a parent with two children, one of which has a child, and
 // a second top-level grid; the shifts are not bilinear, so that a node read
 // from the wrong place shows.
-var nestedGrid = []ntv2Sub{
-	{"PARENT", "NONE", 0, 0, 4, 4, 0.25, func(lon, lat float64) (float64, float64) {
+var nestedGrid = []testenv.NTv2Sub{
+	{Name: "PARENT", Parent: "NONE", West: 0, South: 0, East: 4, North: 4, Res: 0.25, Shift: func(lon, lat float64) (float64, float64) {
 		return 1 + math.Sin(lon*2) + 0.3*lat*lat, -2 + math.Cos(lat*3) + 0.1*lon
 	}},
-	{"CHILD1", "PARENT", 1, 1, 2, 2, 0.05, func(lon, lat float64) (float64, float64) { return 10 + lon*lat, 20 - lon*lon }},
-	{"GRANDCH", "CHILD1", 1.2, 1.2, 1.4, 1.5, 0.01, func(lon, lat float64) (float64, float64) { return -5 * lat, 3 * lon * lat }},
-	{"CHILD2", "PARENT", 2.5, 2.5, 3.5, 3, 0.1, func(lon, lat float64) (float64, float64) { return math.Exp(lat - 3), lon }},
-	{"OTHER", "NONE", 10, -1, 12, 1, 0.5, func(lon, lat float64) (float64, float64) { return lat * 2, lon / 3 }},
-}
-
-// writeNTv2 writes a little-endian NTv2 file (seconds, longitudes positive
-// west, rows south to north, each row east to west).
-func writeNTv2(t *testing.T, path string, subs []ntv2Sub) {
-	t.Helper()
-	var b bytes.Buffer
-	bo := binary.LittleEndian
-	rec := func(key string, v any) {
-		b.WriteString((key + "        ")[:8])
-		switch v := v.(type) {
-		case int:
-			binary.Write(&b, bo, int32(v))
-			b.Write(make([]byte, 4))
-		case float64:
-			binary.Write(&b, bo, v)
-		case string:
-			b.WriteString((v + "        ")[:8])
-		}
-	}
-	rec("NUM_OREC", 11)
-	rec("NUM_SREC", 11)
-	rec("NUM_FILE", len(subs))
-	rec("GS_TYPE", "SECONDS")
-	rec("VERSION", "NTv2.0")
-	rec("SYSTEM_F", "WGS84")
-	rec("SYSTEM_T", "WGS84")
-	rec("MAJOR_F", 6378137.0)
-	rec("MINOR_F", 6356752.314)
-	rec("MAJOR_T", 6378137.0)
-	rec("MINOR_T", 6356752.314)
-	for _, s := range subs {
-		w := int(math.Round((s.east-s.west)/s.res)) + 1
-		h := int(math.Round((s.north-s.south)/s.res)) + 1
-		rec("SUB_NAME", s.name)
-		rec("PARENT", s.parent)
-		rec("CREATED", "20240101")
-		rec("UPDATED", "20240101")
-		rec("S_LAT", s.south*3600)
-		rec("N_LAT", s.north*3600)
-		rec("E_LONG", -s.east*3600)
-		rec("W_LONG", -s.west*3600)
-		rec("LAT_INC", s.res*3600)
-		rec("LONG_INC", s.res*3600)
-		rec("GS_COUNT", w*h)
-		for r := range h {
-			for c := range w {
-				lon, lat := s.east-float64(c)*s.res, s.south+float64(r)*s.res
-				dlon, dlat := s.shift(lon, lat)
-				binary.Write(&b, bo, []float32{float32(dlat), float32(-dlon), 0.01, 0.02})
-			}
-		}
-	}
-	rec("END", 0)
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	{Name: "CHILD1", Parent: "PARENT", West: 1, South: 1, East: 2, North: 2, Res: 0.05, Shift: func(lon, lat float64) (float64, float64) { return 10 + lon*lat, 20 - lon*lon }},
+	{Name: "GRANDCH", Parent: "CHILD1", West: 1.2, South: 1.2, East: 1.4, North: 1.5, Res: 0.01, Shift: func(lon, lat float64) (float64, float64) { return -5 * lat, 3 * lon * lat }},
+	{Name: "CHILD2", Parent: "PARENT", West: 2.5, South: 2.5, East: 3.5, North: 3, Res: 0.1, Shift: func(lon, lat float64) (float64, float64) { return math.Exp(lat - 3), lon }},
+	{Name: "OTHER", Parent: "NONE", West: 10, South: -1, East: 12, North: 1, Res: 0.5, Shift: func(lon, lat float64) (float64, float64) { return lat * 2, lon / 3 }},
 }
 
 // points returns points of the projected CRS where the grid of p applies:
