@@ -106,17 +106,6 @@ func (e *GeoKeyError) Error() string {
 
 func (e *GeoKeyError) Unwrap() error { return ErrUnsupported }
 
-// Hooks for the generated EPSG table (same package), nil until it sets
-// them (geokeys_epsg.go does). FromGeoKeys calls lookupEPSGCRS for a geographic or projected CRS
-// code (ProjectedCSTypeGeoKey, GeographicTypeGeoKey) and
-// lookupEPSGConversion for a conversion code (ProjectionGeoKey) that its
-// built-in tables (geographic CRSs of common datums, UTM zones) do not know.
-// The Definition or Params returned are normalised as Definition documents.
-var (
-	lookupEPSGCRS        func(code int) (Definition, bool)
-	lookupEPSGConversion func(code int) (method int, p Params, ok bool)
-)
-
 // FromGeoKeys returns the Definition of the CRS that a GeoTIFF's GeoKeys
 // describe, the way GDAL (frmts/gtiff/gt_wkt_srs.cpp over libgeotiff's
 // GTIFGetDefn) reads them:
@@ -136,8 +125,8 @@ var (
 //     with no ellipsoid at all GDAL assumes WGS 84, and so does this.
 //     GeogPrimeMeridianGeoKey or GeogPrimeMeridianLongGeoKey;
 //     GeogAngularUnitsGeoKey / GeogAngularUnitSizeGeoKey; GeogTOWGS84GeoKey.
-//   - The conversion: ProjectionGeoKey (an EPSG conversion code, UTM zones
-//     built in, others through the generated EPSG table), or
+//   - The conversion: ProjectionGeoKey (an EPSG conversion code, through
+//     the generated EPSG table), or
 //     ProjCoordTransGeoKey with the Proj*GeoKeys, mapped per method to EPSG
 //     methods and parameters as GDAL 3.6 does (e.g. CT_PolarStereographic is
 //     variant B, 9829, when the scale is 1 and the latitude is not a pole,
@@ -251,7 +240,7 @@ func FromGeoKeys(k GeoKeys) (Definition, error) {
 		m, p, ok := gkConversion(conv)
 		if !ok {
 			return def, &GeoKeyError{Key: gkProjection, Value: conv,
-				Reason: fmt.Sprintf("EPSG conversion %d is not in the built-in table (UTM zones only until the generated EPSG table)", conv)}
+				Reason: fmt.Sprintf("EPSG conversion %d is not a conversion of the EPSG dataset %s", conv, epsgVersion)}
 		}
 		def.Method, def.Params = m, p
 		return def, nil
@@ -320,20 +309,14 @@ func (g gkReader) geographic(base *Definition, baseErr error) (Definition, float
 	gcs, _ := g.short(gkGeographic)
 	switch {
 	case gkIsCode(gcs):
-		if datum, ok := gkGCSDatum(gcs); ok {
-			e, pm, err := gkDatumParts(datum, gkGeographic, gcs)
-			if err != nil {
-				return def, 0, err
-			}
-			def.Datum, el, pmDeg = datum, &e, pm
-		} else if d, ok := gkLookupGeographic(gcs); ok {
-			def.Datum, pmDeg = d.Datum, d.PrimeMeridian/deg
-			e := d.Ellipsoid
-			el = &e
-		} else {
+		d, ok := gkLookupGeographic(gcs)
+		if !ok {
 			return def, 0, &GeoKeyError{Key: gkGeographic, Value: gcs,
-				Reason: "geographic CRS not in the built-in table (it needs the generated EPSG table)"}
+				Reason: "not a geographic 2D CRS of the EPSG dataset " + epsgVersion}
 		}
+		def.Datum, pmDeg = d.Datum, d.PrimeMeridian/deg
+		e := d.Ellipsoid
+		el = &e
 	case base != nil:
 		def.Datum, pmDeg = base.Datum, base.PrimeMeridian/deg
 		e := base.Ellipsoid
@@ -367,9 +350,9 @@ func (g gkReader) geographic(base *Definition, baseErr error) (Definition, float
 		}
 	}
 	if e, ok := g.short(gkEllipsoid); ok && gkIsCode(e) {
-		known, ok := gkEllipsoids[e]
+		known, ok := gkTableEllipsoid(e)
 		if !ok {
-			return def, 0, &GeoKeyError{Key: gkEllipsoid, Value: e, Reason: "ellipsoid not in the built-in table"}
+			return def, 0, &GeoKeyError{Key: gkEllipsoid, Value: e, Reason: "not an ellipsoid of the EPSG dataset " + epsgVersion}
 		}
 		el = &known
 	}
@@ -419,7 +402,7 @@ func (g gkReader) geographic(base *Definition, baseErr error) (Definition, float
 	if pm, ok := g.short(gkPrimeMeridian); ok && gkIsCode(pm) {
 		v, ok := gkPrimeMeridians[pm]
 		if !ok {
-			return def, 0, &GeoKeyError{Key: gkPrimeMeridian, Value: pm, Reason: "prime meridian not in the built-in table"}
+			return def, 0, &GeoKeyError{Key: gkPrimeMeridian, Value: pm, Reason: "prime meridian not in the table of EPSG prime meridians"}
 		}
 		pmDeg = v
 	} else if v, ok := g.double(gkPMLong); ok {
@@ -681,108 +664,6 @@ var gkLinearUnits = map[int]float64{
 	9302: 0.20116756, 1025: 0.001, 1033: 0.01,
 }
 
-// gkEllipsoids is a small table of EPSG ellipsoids (the generated EPSG table
-// may replace it). Those defined by a and b carry 1/f = a/(a-b).
-var gkEllipsoids = map[int]Ellipsoid{
-	7001: Airy1830,
-	7002: {Name: "Airy Modified 1849", A: 6377340.189, InvF: 299.3249646},
-	7003: {Name: "Australian National Spheroid", A: 6378160, InvF: 298.25},
-	7004: {Name: "Bessel 1841", A: 6377397.155, InvF: 299.1528128},
-	7005: {Name: "Bessel Modified", A: 6377492.018, InvF: 299.1528128},
-	7008: gkEllipsoidAB("Clarke 1866", 6378206.4, 6356583.8),
-	7010: gkEllipsoidAB("Clarke 1880 (Benoit)", 6378300.789, 6356566.435),
-	7011: gkEllipsoidAB("Clarke 1880 (IGN)", 6378249.2, 6356515.0),
-	7012: {Name: "Clarke 1880 (RGS)", A: 6378249.145, InvF: 293.465},
-	7013: {Name: "Clarke 1880 (Arc)", A: 6378249.145, InvF: 293.4663077},
-	7014: {Name: "Clarke 1880 (SGA 1922)", A: 6378249.2, InvF: 293.46598},
-	7015: {Name: "Everest 1830 (1937 Adjustment)", A: 6377276.345, InvF: 300.8017},
-	7016: {Name: "Everest 1830 (1967 Definition)", A: 6377298.556, InvF: 300.8017},
-	7018: {Name: "Everest 1830 Modified", A: 6377304.063, InvF: 300.8017},
-	7019: GRS80,
-	7020: {Name: "Helmert 1906", A: 6378200, InvF: 298.3},
-	7021: {Name: "Indonesian National Spheroid", A: 6378160, InvF: 298.247},
-	7022: {Name: "International 1924", A: 6378388, InvF: 297},
-	7024: {Name: "Krassowsky 1940", A: 6378245, InvF: 298.3},
-	7025: {Name: "NWL 9D", A: 6378145, InvF: 298.25},
-	7027: {Name: "Plessis 1817", A: 6376523, InvF: 308.64},
-	7028: {Name: "Struve 1860", A: 6378298.3, InvF: 294.73},
-	7029: {Name: "War Office", A: 6378300, InvF: 296},
-	7030: WGS84,
-	7031: {Name: "GEM 10C", A: 6378137, InvF: 298.257223563},
-	7032: {Name: "OSU86F", A: 6378136.2, InvF: 298.257223563},
-	7033: {Name: "OSU91A", A: 6378136.3, InvF: 298.257223563},
-	7035: {Name: "Sphere", A: 6371000},
-	7036: {Name: "GRS 1967", A: 6378160, InvF: 298.247167427},
-	7041: {Name: "Average Terrestrial System 1977", A: 6378135, InvF: 298.257},
-	7043: {Name: "WGS 72", A: 6378135, InvF: 298.26},
-	7044: {Name: "Everest 1830 (1962 Definition)", A: 6377301.243, InvF: 300.8017255},
-	7046: {Name: "Bessel Namibia (GLM)", A: 6377397.155, InvF: 299.1528128},
-	7047: {Name: "GRS 1980 Authalic Sphere", A: 6370997},
-	7048: {Name: "GRS 1980 Authalic Sphere", A: 6371007},
-	7050: {Name: "GRS 1967 Modified", A: 6378160, InvF: 298.25},
-	7051: {Name: "Danish 1876", A: 6377019.27, InvF: 300},
-	7052: {Name: "Clarke 1866 Authalic Sphere", A: 6370997},
-	7054: {Name: "PZ-90", A: 6378136, InvF: 298.257839303},
-	7056: {Name: "Everest 1830 (RSO 1969)", A: 6377295.664, InvF: 300.8017},
-	7057: {Name: "International 1924 Authalic Sphere", A: 6371228},
-	7058: gkEllipsoidAB("Hughes 1980", 6378273, 6356889.449),
-	7059: {Name: "Popular Visualisation Sphere", A: 6378137},
-}
-
-func gkEllipsoidAB(name string, a, b float64) Ellipsoid {
-	return Ellipsoid{Name: name, A: a, InvF: a / (a - b)}
-}
-
-// gkDatums maps EPSG geodetic datum codes to their ellipsoid and prime
-// meridian (EPSG dataset); datums 6001–6099 ("Not specified (based on X
-// ellipsoid)") follow a rule in gkDatumParts.
-var gkDatums = map[int][2]int{
-	1116: {7019, 8901}, // NAD83 (National Spatial Reference System 2011)
-	1128: {7019, 8901}, // Japanese Geodetic Datum 2011
-	1168: {7019, 8901}, // Geocentric Datum of Australia 2020
-	6140: {7019, 8901}, // NAD83 Canadian Spatial Reference System
-	6148: {7030, 8901}, // Hartebeesthoek94
-	6149: {7004, 8901}, // CH1903
-	6150: {7004, 8901}, // CH1903+
-	6151: {7019, 8901}, // Swiss Terrestrial Reference Frame 1995
-	6152: {7019, 8901}, // NAD83 (High Accuracy Reference Network)
-	6167: {7019, 8901}, // New Zealand Geodetic Datum 2000
-	6171: {7019, 8901}, // Reseau Geodesique Francais 1993 v1
-	6230: {7022, 8901}, // European Datum 1950
-	6258: {7019, 8901}, // European Terrestrial Reference System 1989 ensemble
-	6267: {7008, 8901}, // North American Datum 1927
-	6269: {7019, 8901}, // North American Datum 1983
-	6275: {7011, 8901}, // Nouvelle Triangulation Francaise
-	6277: {7001, 8901}, // Ordnance Survey of Great Britain 1936
-	6283: {7019, 8901}, // Geocentric Datum of Australia 1994
-	6284: {7024, 8901}, // Pulkovo 1942
-	6289: {7004, 8901}, // Amersfoort
-	6301: {7004, 8901}, // Tokyo
-	6312: {7004, 8901}, // Militar-Geographische Institut
-	6313: {7022, 8901}, // Reseau National Belge 1972
-	6314: {7004, 8901}, // Deutsches Hauptdreiecksnetz
-	6322: {7043, 8901}, // World Geodetic System 1972
-	6324: {7043, 8901}, // WGS 72 Transit Broadcast Ephemeris
-	6326: {7030, 8901}, // World Geodetic System 1984 ensemble
-	6612: {7019, 8901}, // Japanese Geodetic Datum 2000
-	6674: {7019, 8901}, // Sistema de Referencia Geocentrico para las AmericaS 2000
-	6759: {7019, 8901}, // NAD83 (National Spatial Reference System 2007)
-	6806: {7022, 8906}, // Monte Mario (Rome)
-	6807: {7011, 8903}, // Nouvelle Triangulation Francaise (Paris)
-}
-
-// gkGeogDatums maps the geographic CRS codes of the built-in datums to
-// their datum (EPSG dataset); 4001–4099 "Unknown datum based upon the X
-// ellipsoid" follow a rule in gkGCSDatum.
-var gkGeogDatums = map[int]int{
-	4140: 6140, 4148: 6148, 4149: 6149, 4150: 6150, 4151: 6151, 4152: 6152,
-	4167: 6167, 4171: 6171, 4230: 6230, 4258: 6258, 4267: 6267, 4269: 6269,
-	4275: 6275, 4277: 6277, 4283: 6283, 4284: 6284, 4289: 6289, 4301: 6301,
-	4312: 6312, 4313: 6313, 4314: 6314, 4322: 6322, 4324: 6324, 4326: 6326,
-	4612: 6612, 4617: 6140, 4674: 6674, 4759: 6759, 4806: 6806, 4807: 6807,
-	6318: 1116, 6668: 1128, 7844: 1168,
-}
-
 // gkPrimeMeridians maps EPSG prime meridian codes to degrees east of
 // Greenwich (EPSG dataset, converted from grads and sexagesimal DMS).
 var gkPrimeMeridians = map[int]float64{
@@ -802,134 +683,63 @@ var gkPrimeMeridians = map[int]float64{
 	8914: gkSexagesimal(2.201395),   // Paris RGS
 }
 
-// gkGCSDatum returns the datum of a built-in geographic CRS code.
-func gkGCSDatum(gcs int) (int, bool) {
-	if d, ok := gkGeogDatums[gcs]; ok {
-		return d, true
+// The EPSG codes of GeoKeys resolve through the generated EPSG table
+// (datum_table.go), the same one ForEPSG uses.
+
+// gkTableEllipsoid returns an EPSG ellipsoid.
+func gkTableEllipsoid(code int) (Ellipsoid, bool) {
+	db, err := loadEPSG()
+	if err != nil {
+		return Ellipsoid{}, false
 	}
-	switch gcs {
-	case 4017, 4023, 4039, 4040, 4046, 4073, 4074, 4075, 4079, 4080, 4081: // real datums
-		return 0, false
-	}
-	if gcs >= 4001 && gcs <= 4099 {
-		return gcs + 2000, true
-	}
-	return 0, false
+	e, ok := db.ells[code]
+	return e, ok
 }
 
-// gkDatumParts returns the ellipsoid and prime meridian (degrees) of a datum.
+// gkDatumParts returns the ellipsoid and prime meridian (degrees) of an
+// EPSG datum.
 func gkDatumParts(datum, key, value int) (Ellipsoid, float64, error) {
-	el, pm := 0, 8901
-	if v, ok := gkDatums[datum]; ok {
-		el, pm = v[0], v[1]
-	} else if datum >= 6001 && datum <= 6099 {
-		el = datum + 1000
-		switch datum {
-		case 6006:
-			el = 7046
-		case 6047:
-			el = 7048
-		case 6053:
-			el = 7057
-		case 6054:
-			el = 7058
-		case 6055:
-			el = 7059
+	db, err := loadEPSG()
+	if err == nil {
+		if d, ok := db.datums[datum]; ok {
+			return d.el, d.pm / deg, nil
 		}
 	}
-	if el == 0 {
-		return Ellipsoid{}, 0, &GeoKeyError{Key: key, Value: value,
-			Reason: fmt.Sprintf("datum EPSG:%d is not in the built-in table (it needs the generated EPSG table)", datum)}
-	}
-	e, ok := gkEllipsoids[el]
-	if !ok {
-		return Ellipsoid{}, 0, &GeoKeyError{Key: key, Value: value,
-			Reason: fmt.Sprintf("ellipsoid EPSG:%d of datum EPSG:%d is not in the built-in table", el, datum)}
-	}
-	return e, gkPrimeMeridians[pm], nil
+	return Ellipsoid{}, 0, &GeoKeyError{Key: key, Value: value,
+		Reason: fmt.Sprintf("datum EPSG:%d is not a geodetic datum of the EPSG dataset %s", datum, epsgVersion)}
 }
 
-// gkLookupGeographic resolves a geographic CRS code through the generated
-// EPSG table, if any.
+// gkLookupGeographic returns an EPSG geographic 2D CRS.
 func gkLookupGeographic(code int) (Definition, bool) {
-	if lookupEPSGCRS == nil {
+	db, err := loadEPSG()
+	if err != nil {
 		return Definition{}, false
 	}
-	d, ok := lookupEPSGCRS(code)
-	return d, ok && d.Method == 0
+	d, _, err := db.definition(code)
+	return d, err == nil && d.Method == 0
 }
 
-// gkProjectedCRS returns the Definition of a projected CRS code: UTM zones of
-// WGS 84, WGS 72, NAD27 and NAD83 are built in (libgeotiff's
-// GTIFPCSToMapSys rules), others come from the generated EPSG table.
+// gkProjectedCRS returns an EPSG projected CRS.
 func gkProjectedCRS(code, key int) (Definition, error) {
-	if lookupEPSGCRS != nil {
-		if d, ok := lookupEPSGCRS(code); ok {
+	db, err := loadEPSG()
+	if err == nil {
+		if d, _, err := db.definition(code); err == nil && d.Method != 0 {
 			return d, nil
 		}
 	}
-	type family struct {
-		first, last, gcs int
-		datum            string
-		south            bool
-	}
-	for _, f := range []family{
-		{32601, 32660, 4326, "WGS 84", false}, {32701, 32760, 4326, "WGS 84", true},
-		{32201, 32260, 4322, "WGS 72", false}, {32301, 32360, 4322, "WGS 72", true},
-		{26703, 26722, 4267, "NAD27", false}, {26903, 26923, 4269, "NAD83", false},
-	} {
-		if code < f.first || code > f.last {
-			continue
-		}
-		zone := code - f.first + 1
-		if f.first%100 != 1 {
-			zone = code % 100
-		}
-		datum, _ := gkGCSDatum(f.gcs)
-		el, _, err := gkDatumParts(datum, key, code)
-		if err != nil {
-			return Definition{}, err
-		}
-		fn := 0.0
-		if f.south {
-			fn = 10000000
-		}
-		hemi := "N"
-		if f.south {
-			hemi = "S"
-		}
-		return Definition{
-			Code: code, Name: fmt.Sprintf("%s / UTM zone %d%s", f.datum, zone, hemi),
-			Ellipsoid: el, Datum: datum, Method: 9807,
-			Params: Params{8801: 0, 8802: float64(6*zone-183) * deg, 8805: 0.9996, 8806: 500000, 8807: fn},
-		}, nil
-	}
-	reason := fmt.Sprintf("EPSG:%d is not in the built-in table (UTM zones only until the generated EPSG table)", code)
-	if name := Name(code); name != "" {
-		reason += fmt.Sprintf("; ForEPSG(%d) knows it (%s)", code, name)
-	}
-	return Definition{}, &GeoKeyError{Key: key, Value: code, Reason: reason}
+	return Definition{}, &GeoKeyError{Key: key, Value: code,
+		Reason: "not a projected CRS of the EPSG dataset " + epsgVersion}
 }
 
 // gkConversion returns the method and parameters of an EPSG conversion
-// code (ProjectionGeoKey): UTM zones 16001–16060 (north) and 16101–16160
-// (south) are built in, as in libgeotiff; others come from the generated
-// EPSG table.
+// (ProjectionGeoKey).
 func gkConversion(code int) (int, Params, bool) {
-	zone, fn := 0, 0.0
-	switch {
-	case code >= 16001 && code <= 16060:
-		zone = code - 16000
-	case code >= 16101 && code <= 16160:
-		zone, fn = code-16100, 10000000
+	db, err := loadEPSG()
+	if err != nil {
+		return 0, nil, false
 	}
-	if zone > 0 {
-		return 9807, Params{8801: 0, 8802: float64(6*zone-183) * deg, 8805: 0.9996, 8806: 500000, 8807: fn}, true
-	}
-	if lookupEPSGConversion != nil {
-		return lookupEPSGConversion(code)
-	}
-	return 0, nil, false
+	m, p, err := db.conversion(code)
+	return m, p, err == nil
 }
 
 // ---- ESRI PE strings (WKT1, ESRI dialect) ----
@@ -1060,7 +870,7 @@ func parseESRIWKT(s string) (*esriNode, error) {
 }
 
 // esriDatums maps ESRI datum names to EPSG datum codes (PROJ's ESRI
-// aliases for the datums of the built-in table).
+// aliases for common datums).
 var esriDatums = map[string]int{
 	"d_wgs_1984": 6326, "d_north_american_1983": 6269, "d_north_american_1927": 6267,
 	"d_etrs_1989": 6258, "d_european_1950": 6230, "d_osgb_1936": 6277,
