@@ -267,7 +267,10 @@ func (v *Validator) crossCheck(c *compiled, name, url, typ string, inst any) err
 	if v.period == 0 {
 		return nil
 	}
-	_, seen := c.seen.LoadOrStore(typ, true)
+	_, seen := c.seen.Load(typ) // Load first: LoadOrStore would allocate per document
+	if !seen {
+		_, seen = c.seen.LoadOrStore(typ, true)
+	}
 	if seen && v.accepted.Add(1)%v.period != 0 {
 		return nil
 	}
