@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -111,7 +109,7 @@ func TestServeWithAPIKeys(t *testing.T) {
 		addr := freeAddr(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		logs := &lockedBuffer{}
+		logs := &testenv.LockedBuffer{}
 		go func() {
 			done <- newApp(io.Discard, logs).RunContext(ctx, []string{"signer", "serve", "--listen", addr})
 		}()
@@ -192,22 +190,4 @@ func TestServeWithAPIKeys(t *testing.T) {
 	if code, body := signWithKey(base, map[string]string{"access-key": key["access-key"], "secret-key": key["secret-key"] + "x"}); code != 401 {
 		t.Fatalf("wrong secret after a restart: %d %s", code, body)
 	}
-}
-
-// lockedBuffer collects the log of a server running in another goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -18,7 +18,7 @@ import (
 // startServe runs `signer serve` with args (and --listen on a free port)
 // until the test ends, with the storage credentials of s3srv in the AWS
 // environment, and returns its base URL and its log.
-func startServe(t *testing.T, s3srv *testenv.S3Server, args ...string) (string, *lockedBuffer) {
+func startServe(t *testing.T, s3srv *testenv.S3Server, args ...string) (string, *testenv.LockedBuffer) {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("AWS_ACCESS_KEY_ID", s3srv.AccessKey)
@@ -27,7 +27,7 @@ func startServe(t *testing.T, s3srv *testenv.S3Server, args ...string) (string, 
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &lockedBuffer{}
+	logs := &testenv.LockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- newApp(io.Discard, logs).RunContext(ctx, append([]string{"signer", "serve", "--listen", addr}, args...))

@@ -13,28 +13,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"gitlab.com/eocat/eocat/internal/testenv"
 )
-
-// lockedBuffer is an ErrWriter the server's goroutines and the test share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 var servingLine = regexp.MustCompile(`stacgen: serving (.+) at http://(127\.0\.0\.1:\d+)/ \(Ctrl-C to stop\)\n`)
 
@@ -97,7 +80,7 @@ func TestServeABuiltCatalogLikePages(t *testing.T) {
 
 	t.Setenv("STACGEN_DIR", out) // the flag's environment variable
 	var stdout bytes.Buffer
-	stderr := &lockedBuffer{}
+	stderr := &testenv.LockedBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

@@ -87,7 +87,7 @@ func TestCredentialsAgainstSeaweedFS(t *testing.T) {
 		Client:  sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(weed.Endpoint), Credentials: aws.AnonymousCredentials{}}),
 		RoleARN: "arn:aws:iam::role/user",
 	})
-	logs := &syncBuffer{}
+	logs := &testenv.LockedBuffer{}
 	srv, err := New(Config{Mode: ModeSTS, Verifier: v, Credentials: stsCreds, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 		Storage:                &presign.Storage{Endpoint: ep, Buckets: []string{"eodata"}, PathStyle: true, Region: "us-east-1"},
 		CredentialsEnabled:     true,

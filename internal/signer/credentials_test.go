@@ -88,7 +88,7 @@ func TestCredentialsRequests(t *testing.T) {
 	}
 	ep, _ := url.Parse("http://127.0.0.1:8333")
 	fake := &fakeScoped{}
-	logs := &syncBuffer{}
+	logs := &testenv.LockedBuffer{}
 	srv, err := New(Config{Mode: ModeSTS, Verifier: v, Credentials: fake, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 		Storage:                &presign.Storage{Endpoint: ep, Buckets: []string{"eodata"}, PathStyle: true, Region: "eu-west-3"},
 		CredentialsEnabled:     true,

@@ -380,7 +380,7 @@ func TestDexTokenExchangeSTSMode(t *testing.T) {
 	ep, _ := url.Parse(weed.Endpoint)
 	stsClient := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(weed.Endpoint), Credentials: aws.AnonymousCredentials{},
 		HTTPClient: &http.Client{Timeout: 30 * time.Second}})
-	logs := &syncBuffer{}
+	logs := &testenv.LockedBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("signer log:\n%s", logs.String())

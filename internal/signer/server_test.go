@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,36 +33,18 @@ rules:
     resources: ["eodata/users/${jwt:sub}/*"]
 `
 
-// syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type env struct {
 	t    *testing.T
 	s3   *testenv.S3Server
 	idp  *testenv.OIDCProvider
 	api  *httptest.Server
 	srv  *Server
-	logs *syncBuffer
+	logs *testenv.LockedBuffer
 }
 
 func newEnv(t *testing.T, mutate func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, s3: testenv.StartVersityGW(t), idp: testenv.StartOIDCProvider(t), logs: &syncBuffer{}}
+	e := &env{t: t, s3: testenv.StartVersityGW(t), idp: testenv.StartOIDCProvider(t), logs: &testenv.LockedBuffer{}}
 	e.s3.CreateBucket(t, "eodata")
 	for key, body := range map[string]string{
 		"public/S2/B02.tif":    "blue band",
