@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,19 +66,26 @@ var hiddenProps = map[string]bool{"title": true, "description": true, "auth:sche
 // fieldOrder lists the keys of m in a stable, readable order: well-known
 // fields first, then the others by name; skip leaves some out.
 func fieldOrder(m map[string]any, skip map[string]bool) []string {
-	keys := make([]string, 0, len(m))
+	type entry struct {
+		key   string
+		order int
+	}
+	es := make([]entry, 0, len(m))
 	for k := range m {
 		if !skip[k] {
-			keys = append(keys, k)
+			es = append(es, entry{k, orderOf(k)})
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		oi, oj := orderOf(keys[i]), orderOf(keys[j])
-		if oi != oj {
-			return oi < oj
+	slices.SortFunc(es, func(a, b entry) int {
+		if a.order != b.order {
+			return a.order - b.order
 		}
-		return keys[i] < keys[j]
+		return strings.Compare(a.key, b.key)
 	})
+	keys := make([]string, len(es))
+	for i, e := range es {
+		keys[i] = e.key
+	}
 	return keys
 }
 
@@ -294,23 +301,11 @@ func safeURL(href string) string {
 	if plainPath(href) {
 		return href
 	}
-	u, err := url.Parse(href)
-	if err != nil || strings.ContainsAny(href, "\x00\r\n\t") {
+	p, ok := inspectHref(href)
+	if !ok || !p.safe {
 		return ""
 	}
-	switch strings.ToLower(u.Scheme) {
-	case "http", "https":
-		if u.Host == "" || u.User != nil {
-			return ""
-		}
-		return href
-	case "":
-		if u.Host != "" || strings.HasPrefix(href, "//") || strings.HasPrefix(href, "\\") {
-			return "" // protocol-relative: another origin
-		}
-		return href
-	}
-	return ""
+	return href
 }
 
 // origin of an absolute http(s) URL ("https://host:port"), or "".
@@ -318,11 +313,87 @@ func origin(href string) string {
 	if !strings.HasPrefix(href, "http") {
 		return ""
 	}
-	u, err := url.Parse(href)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	p, ok := inspectHref(href)
+	if !ok || (p.scheme != "http" && p.scheme != "https") || p.host == "" {
 		return ""
 	}
-	return u.Scheme + "://" + u.Host
+	return p.scheme + "://" + p.host
+}
+
+// hrefParts is what the pages need of an href: its scheme, host and
+// (decoded) path as url.Parse gives them, whether it may become a link
+// (safeURL) and whether it is relative (safe, and without a scheme).
+type hrefParts struct {
+	scheme, host, path string
+	safe, relative     bool
+}
+
+// inspectHref parses href once: plain relative paths, and http(s) or s3
+// URLs with a plain host and path, without url.Parse (what it would give:
+// TestInspectHrefMatchesURLParsing). False when href does not parse.
+func inspectHref(href string) (hrefParts, bool) {
+	if plainPath(href) {
+		return hrefParts{path: href, safe: true, relative: true}, true
+	}
+	if scheme, host, path, ok := plainAbsolute(href); ok {
+		return hrefParts{scheme: scheme, host: host, path: path, safe: scheme != "s3"}, true
+	}
+	u, err := url.Parse(href)
+	if err != nil {
+		return hrefParts{}, false
+	}
+	p := hrefParts{scheme: u.Scheme, host: u.Host, path: u.Path}
+	if !strings.ContainsAny(href, "\x00\r\n\t") {
+		switch strings.ToLower(u.Scheme) {
+		case "http", "https":
+			p.safe = u.Host != "" && u.User == nil
+		case "":
+			p.safe = href != "" && u.Host == "" && !strings.HasPrefix(href, "//") && !strings.HasPrefix(href, "\\")
+		}
+	}
+	p.relative = p.safe && u.Scheme == ""
+	return p, true
+}
+
+// plainAbsolute splits http://, https:// and s3:// URLs whose host is
+// letters, digits, '.' and '-' (with an optional port) and whose path is a
+// plainPath: nothing in them is escaped or special, so url.Parse would
+// give the same scheme, host and path.
+func plainAbsolute(href string) (scheme, host, path string, ok bool) {
+	switch {
+	case strings.HasPrefix(href, "https://"):
+		scheme = "https"
+	case strings.HasPrefix(href, "http://"):
+		scheme = "http"
+	case strings.HasPrefix(href, "s3://"):
+		scheme = "s3"
+	default:
+		return "", "", "", false
+	}
+	rest := href[len(scheme)+3:]
+	slash := strings.IndexByte(rest, '/')
+	if slash <= 0 || strings.HasPrefix(rest[slash+1:], "./") || !plainPath(rest[slash+1:]) {
+		return "", "", "", false
+	}
+	host = rest[:slash]
+	colon := -1
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		switch {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-':
+			if colon >= 0 && !('0' <= c && c <= '9') {
+				return "", "", "", false
+			}
+		case c == ':' && colon < 0 && i > 0:
+			colon = i
+		default:
+			return "", "", "", false
+		}
+	}
+	if colon == len(host)-1 {
+		return "", "", "", false
+	}
+	return scheme, host, rest[slash:], true
 }
 
 // degrees formats a latitude or longitude with its hemisphere.

@@ -1,9 +1,13 @@
 package render
 
 import (
+	"encoding/json"
+	"html"
 	"math"
 	"math/rand/v2"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 
 	"gitlab.com/eocat/eocat/internal/crs"
@@ -65,6 +69,143 @@ func TestItemGeoJSMatchesEncodingJSON(t *testing.T) {
 			if got := itemGeoJS(g, id); got != want {
 				t.Errorf("%v, id %q:\n got %s\nwant %s", g, id, got, want)
 			}
+		}
+	}
+}
+
+// hostileStrings are values that every writer must escape or quote as its
+// reference does: markup, quotes, shell and Python metacharacters, control
+// bytes, non-ASCII, U+2028, RTL, emoji and invalid UTF-8.
+var hostileStrings = []string{
+	"", "plain", "B04.tif", "./a b/c.tif", `"><img src=x onerror=alert(1)>`, "</script><script>alert(1)</script>",
+	"it's", `back\slash`, "tab\tnew\nline\r\x00nul\x1f\x7f", "é ü 中文 שלום", "\u2028\u2029", "🛰️ emoji",
+	"a&b<c>d", "javascript:alert(1)", "\xff\xfe invalid", "'; rm -rf / #", "$(id) `id` ${HOME}",
+}
+
+// randomStrings adds n strings of random bytes drawn from a set rich in
+// special characters.
+func randomStrings(n int) []string {
+	const alphabet = "aZ09._-/:'\"\\<>&\t\n\x00 é\u2028🛰"
+	rng := rand.New(rand.NewPCG(3, 4))
+	out := append([]string(nil), hostileStrings...)
+	for range n {
+		b := make([]byte, rng.IntN(24))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// TestWritersMatchTheirReferences: the escaping and quoting written without
+// intermediate strings give what the standard functions give.
+func TestWritersMatchTheirReferences(t *testing.T) {
+	for _, s := range randomStrings(5000) {
+		var b rows
+		b.text(s)
+		if want := html.EscapeString(s); b.String() != want {
+			t.Errorf("text(%q) = %q, want %q", s, b.String(), want)
+		}
+		var sh, py, js strings.Builder
+		writeShellQuoted(&sh, s)
+		if want := shellQuote(s); sh.String() != want {
+			t.Errorf("writeShellQuoted(%q) = %q, want %q", s, sh.String(), want)
+		}
+		writePyQuoted(&py, s)
+		if want := strconv.Quote(s); py.String() != want {
+			t.Errorf("writePyQuoted(%q) = %q, want %q", s, py.String(), want)
+		}
+		writeJSONString(&js, s)
+		if want, _ := json.Marshal(s); js.String() != string(want) {
+			t.Errorf("writeJSONString(%q) = %q, want %q", s, js.String(), want)
+		}
+	}
+}
+
+// TestItemJSONLDMatchesEncodingJSON: ldItem.json is byte for byte what
+// encoding/json writes, optional fields present or not.
+func TestItemJSONLDMatchesEncodingJSON(t *testing.T) {
+	ss := randomStrings(300)
+	rng := rand.New(rand.NewPCG(5, 6))
+	pick := func() string { return ss[rng.IntN(len(ss))] }
+	for i := range 2000 {
+		l := &ldItem{Context: schemaOrg, Type: "Dataset", Description: pick(), Identifier: pick(), Name: pick(),
+			IsPartOf: ldRef{Type: "Dataset", Name: pick(), URL: pick()}}
+		if i%3 != 0 {
+			l.URL, l.TemporalCoverage = pick(), pick()
+		}
+		if i%4 != 0 {
+			l.SpatialCoverage = place([]float64{rng.Float64()*360 - 180, -rng.Float64() * 90, rng.Float64() * 180, rng.Float64() * 90})
+		}
+		switch i % 5 {
+		case 0: // nil: "distribution":null
+		case 1:
+			l.Distribution = []ldDownload{}
+		default:
+			for range rng.IntN(6) + 1 {
+				d := ldDownload{Type: "DataDownload", ContentURL: pick(), Name: pick()}
+				if rng.IntN(2) == 0 {
+					d.EncodingFormat = pick()
+				}
+				l.Distribution = append(l.Distribution, d)
+			}
+		}
+		if got, want := l.json(), jsonJS(l); got != want {
+			t.Fatalf("item %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
+
+// TestInspectHrefMatchesURLParsing: the snippets' view of an href is what
+// url.Parse, safeURL and the URL's scheme say of it.
+func TestInspectHrefMatchesURLParsing(t *testing.T) {
+	hrefs := append([]string{"B04.tif", "./B04.tif", "../x/y.tif", "a b.tif", "x%20y.tif", "s3://bucket/key/a b.tif", "s3://bucket/k%20ey.tif",
+		"https://example.org/x.tif?sig=1#f", "HTTPS://Example.org/x.tif", "//evil.example/x", "javascript:alert(1)", "data:text/html,x",
+		"https://user:pw@example.org/x", "/abs/path.tif", "?q", "#frag", "%zz", "http://[::1]:80/x",
+		"https://eocat.example.org/c/x/B04.tif", "https://Host-1.example.org:8443/a/b.tif", "https://h:/x", "https://:80/x", "https://h:8a/x",
+		"http://h/./x", "http://h/a/../x", "http://h//x", "http://h/", "s3://bucket/a/b.tif", "s3://Bucket.x/k", "s3:///k", "https://h/a b"}, hostileStrings...)
+	for _, h := range []string{"https://eocat.example.org/c/x/B04.tif", "s3://bucket/a/b.tif", "http://h:80/x"} {
+		if _, _, _, ok := plainAbsolute(h); !ok {
+			t.Errorf("%q did not take the fast path", h)
+		}
+	}
+	for _, h := range hrefs {
+		got, ok := inspectHref(h)
+		u, err := url.Parse(h)
+		if ok != (err == nil) {
+			t.Errorf("%q: parsed %v, url.Parse error %v", h, ok, err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		want := hrefParts{scheme: u.Scheme, host: u.Host, path: u.Path, safe: safeURL(h) != ""}
+		want.relative = want.safe && u.Scheme == ""
+		if got != want {
+			t.Errorf("%q: got %+v, want %+v", h, got, want)
+		}
+	}
+}
+
+// TestAppendTenths: the footprint drawing's one-decimal numbers are within
+// half a tenth of the value, and strconv's wherever it does not round a tie.
+func TestAppendTenths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 100000 {
+		f := rng.Float64() * math.Pow(10, float64(i%6))
+		got := string(appendTenths(nil, f))
+		v, err := strconv.ParseFloat(got, 64)
+		if err != nil || math.Abs(v-f) > 0.05+1e-9 {
+			t.Fatalf("appendTenths(%v) = %q", f, got)
+		}
+		if want := strconv.FormatFloat(f, 'f', 1, 64); got != want && math.Abs(math.Abs(v-f)-0.05) > 1e-9 {
+			t.Fatalf("appendTenths(%v) = %q, strconv %q", f, got, want)
+		}
+	}
+	for _, f := range []float64{math.NaN(), math.Inf(1), -3.25, 1e16} {
+		if got, want := string(appendTenths(nil, f)), strconv.FormatFloat(f, 'f', 1, 64); got != want {
+			t.Errorf("appendTenths(%v) = %q, want %q", f, got, want)
 		}
 	}
 }

@@ -37,7 +37,7 @@ type Common struct {
 	Root         string      // relative path to the site root ("", "../", "../../")
 	Static       string      // path of the static files ("…_static/")
 	CSP          string      // Content-Security-Policy
-	JSONHref     string      // the page's JSON document
+	JSONHref     string      // the page's JSON document (a relative reference)
 	JSONType     string      // its media type
 	Canonical    string      // absolute URL of the page, when the base URL is known
 	JSONLD       template.JS // schema.org description (JSON)
@@ -47,11 +47,91 @@ type Common struct {
 	Crumbs       []Link
 	Generator    string
 	SignIn       bool // the page offers sign-in (loads oidc-client-ts and auth.js)
-	// HeadLinks are the <link> and <script> elements of the site's own
-	// files (icon, stylesheets, scripts; Leaflet on pages with a map, the
-	// OpenID client with sign-in): the same for every page of one depth and
-	// kind, so written once rather than by six template actions per page.
-	HeadLinks template.HTML
+
+	// Written by the renderer from the fields above just before the page
+	// is executed (finish), so that the layout places each with one action
+	// (html/template spends about a microsecond of reflection per action,
+	// on every page):
+	PageTitle  string        // the <title>: Title, then " · " CatalogTitle when they differ
+	Head       template.HTML // the <head> elements after <title>: description, generator, canonical and alternate links, the site's stylesheets and scripts, the JSON-LD, runtime and map data blocks
+	CrumbItems template.HTML // the <li> of the breadcrumbs (Crumbs): links, then the current page
+}
+
+// finish fills PageTitle, Head and CrumbItems. links are the <link> and
+// <script> elements of the site's own files (Renderer.headLinks). Values
+// are escaped as in rows.go; the data blocks are JSON that cannot close
+// their <script> element (jsonJS).
+func (c *Common) finish(links string) {
+	c.PageTitle = c.Title
+	if c.CatalogTitle != "" && c.Title != c.CatalogTitle {
+		c.PageTitle += " · " + c.CatalogTitle
+	}
+	var b rows
+	b.Grow(512 + len(c.Description) + len(c.Canonical) + len(links) + len(c.JSONLD) + len(c.Runtime) + len(c.Geo))
+	if c.Description != "" {
+		b.WriteString("\n<meta name=\"description\"")
+		b.attr("content", c.Description)
+		b.WriteByte('>')
+	}
+	if c.Generator != "" {
+		b.WriteString("\n<meta name=\"generator\"")
+		b.attr("content", c.Generator)
+		b.WriteByte('>')
+	}
+	if c.Canonical != "" {
+		b.WriteString("\n<link rel=\"canonical\"")
+		b.attr("href", hrefAttr(c.Canonical))
+		b.WriteByte('>')
+	}
+	if c.JSONHref != "" {
+		b.WriteString("\n<link rel=\"alternate\"")
+		b.attr("type", c.JSONType)
+		b.attr("href", hrefAttr(c.JSONHref))
+		b.WriteString(` title="STAC JSON">`)
+	}
+	b.WriteString(links)
+	if c.JSONLD != "" {
+		b.WriteString("\n<script type=\"application/ld+json\">")
+		b.WriteString(string(c.JSONLD))
+		b.WriteString("</script>")
+	}
+	b.WriteString("\n<script type=\"application/json\" id=\"eocat-config\">")
+	b.WriteString(string(c.Runtime))
+	b.WriteString("</script>")
+	if c.Geo != "" {
+		b.WriteString("\n<script type=\"application/json\" id=\"eocat-geo\">")
+		b.WriteString(string(c.Geo))
+		b.WriteString("</script>")
+	}
+	c.Head = b.html()
+
+	b = rows{}
+	b.Grow(128 * len(c.Crumbs))
+	for _, l := range c.Crumbs {
+		b.WriteString("\n    <li>")
+		if l.Href != "" {
+			b.WriteString("<a")
+			b.attr("href", hrefAttr(l.Href))
+			b.WriteByte('>')
+			b.text(l.Title)
+			b.WriteString("</a></li>")
+		} else {
+			b.WriteString(`<span aria-current="page">`)
+			b.text(l.Title)
+			b.WriteString("</span></li>")
+		}
+	}
+	c.CrumbItems = b.html()
+}
+
+// hrefAttr is href as html/template writes it in an href attribute (before
+// the attribute escaping): a safe URL (safeURL) normalized, anything else
+// its placeholder "#ZgotmplZ".
+func hrefAttr(href string) string {
+	if safeURL(href) == "" {
+		return "#ZgotmplZ"
+	}
+	return normalizeURL(href)
 }
 
 // runtimeConfig is the site's runtime configuration, read by the scripts
@@ -255,7 +335,7 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 		}
 	}
 	p.CSP = r.csp(imgOrigins)
-	p.JSONLD = jsonJS(r.itemJSONLD(rel, it, &p))
+	p.JSONLD = r.itemJSONLD(rel, it, &p).json()
 	return row, r.execute(w, "item.html", rel, &p.Common, &p)
 }
 
@@ -394,11 +474,11 @@ func bandsText(v any) []string {
 	return out
 }
 
-// fileName is the last path segment of an href, safe in a shell or a
+// fileName is the last segment of an href's (decoded) path, safe in a shell or a
 // Python string: every run of bytes other than letters, digits and "._-"
 // becomes one "_", and leading "_" and "." are dropped.
-func fileName(u *url.URL) string {
-	base := path.Base(u.Path)
+func fileName(urlPath string) string {
+	base := path.Base(urlPath)
 	b := make([]byte, 0, len(base))
 	run := false
 	for i := 0; i < len(base); i++ {
@@ -429,10 +509,10 @@ func snippets(href, mediaType string) []snippet {
 		return []snippet{
 			{Label: "DuckDB", Relative: rel, Code: "INSTALL spatial; LOAD spatial;\nSELECT id, datetime, bbox FROM read_parquet('" + q + "')\nWHERE datetime >= '2024-06-01' ORDER BY datetime DESC LIMIT 20;"},
 			{Label: "Python", Relative: rel, Code: "import geopandas\n\nitems = geopandas.read_parquet(" + strconv.Quote(href) + ")\nprint(items[[\"id\", \"datetime\"]].head())"},
-			{Label: "curl", Relative: rel, Code: "curl -fL -o " + shellQuote(fileName(u)) + " " + shellQuote(href)},
+			{Label: "curl", Relative: rel, Code: "curl -fL -o " + shellQuote(fileName(u.Path)) + " " + shellQuote(href)},
 		}
 	}
-	return []snippet{{Label: "curl", Relative: rel, Code: "curl -fL -o " + shellQuote(fileName(u)) + " " + shellQuote(href)}}
+	return []snippet{{Label: "curl", Relative: rel, Code: "curl -fL -o " + shellQuote(fileName(u.Path)) + " " + shellQuote(href)}}
 }
 
 // relativeList is the JSON list of the relative hrefs among hrefs.
@@ -455,54 +535,9 @@ func relativeList(hrefs ...string) string {
 // hrefs), and a Python loop. With signable assets, Signed holds the same
 // commands for their presigned URLs.
 func itemSnippets(assets []assetView) []snippet {
-	build := func(href func(a assetView) string) (out []snippet, relative []string) {
-		var gdal, dl, py, boto []string
-		for _, a := range assets {
-			h := href(a)
-			u, err := url.Parse(h)
-			if err != nil {
-				continue
-			}
-			name := fileName(u)
-			switch {
-			case u.Scheme == "s3" && u.Host != "":
-				key := strings.TrimPrefix(u.Path, "/")
-				if isRaster(a.TypeFull) {
-					gdal = append(gdal, "gdalinfo "+shellQuote("/vsis3/"+u.Host+"/"+key))
-				}
-				dl = append(dl, "aws s3 cp "+shellQuote(h)+" "+shellQuote(name))
-				boto = append(boto, "    ("+strconv.Quote(u.Host)+", "+strconv.Quote(key)+", "+strconv.Quote(name)+"),")
-			case safeURL(h) != "":
-				if origin(h) == "" {
-					relative = append(relative, h)
-				}
-				if isRaster(a.TypeFull) {
-					gdal = append(gdal, "gdalinfo "+shellQuote("/vsicurl/"+h))
-				}
-				dl = append(dl, "curl -fL -o "+shellQuote(name)+" "+shellQuote(h))
-				py = append(py, "    ("+strconv.Quote(name)+", "+strconv.Quote(h)+"),")
-			}
-		}
-		if len(gdal) > 0 {
-			out = append(out, snippet{Label: "GDAL: read a raster", Code: strings.Join(gdal, "\n")})
-		}
-		if len(dl) > 0 {
-			out = append(out, snippet{Label: "Download every asset", Code: strings.Join(dl, "\n")})
-		}
-		if len(py) > 0 {
-			out = append(out, snippet{Label: "Python", Code: "import requests\n\nfor name, url in [\n" + strings.Join(py, "\n") +
-				"\n]:\n    r = requests.get(url, timeout=60)\n    r.raise_for_status()\n    with open(name, \"wb\") as f:\n        f.write(r.content)"})
-		}
-		if len(boto) > 0 {
-			out = append(out, snippet{Label: "Python (boto3)", Code: "import boto3\n\ns3 = boto3.client(\"s3\")\nfor bucket, key, name in [\n" + strings.Join(boto, "\n") +
-				"\n]:\n    s3.download_file(bucket, key, name)"})
-		}
-		return out, relative
-	}
-	out, relative := build(func(a assetView) string { return a.Resolved })
-	rel := relativeList(relative...)
+	out, relative := commandSet(assets, func(a *assetView) string { return a.Resolved })
 	for i := range out {
-		out[i].Relative = rel
+		out[i].Relative = relative
 	}
 	signable := false
 	for _, a := range assets {
@@ -511,15 +546,15 @@ func itemSnippets(assets []assetView) []snippet {
 	if !signable {
 		return out
 	}
-	signed, _ := build(func(a assetView) string {
+	signed, _ := commandSet(assets, func(a *assetView) string {
 		if !a.Signable {
 			return a.Resolved
 		}
-		u, err := url.Parse(a.Href)
-		if err != nil {
+		h, ok := inspectHref(a.Href)
+		if !ok {
 			return a.Resolved
 		}
-		return SignedPlaceholder + a.Anchor + "/" + fileName(u)
+		return SignedPlaceholder + a.Anchor + "/" + fileName(h.path)
 	})
 	// The signed commands replace the unsigned ones label by label (the
 	// AWS CLI and boto3 ones become curl and requests).
@@ -535,6 +570,135 @@ func itemSnippets(assets []assetView) []snippet {
 		}
 	}
 	return out
+}
+
+// commandSet builds itemSnippets' commands for the hrefs that href gives,
+// and the JSON list of those that are relative.
+func commandSet(assets []assetView, href func(a *assetView) string) (out []snippet, relative string) {
+	var gdal, dl, py, boto, rel strings.Builder
+	line := func(b *strings.Builder) {
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+	}
+	for i := range assets {
+		a := &assets[i]
+		h := href(a)
+		in, ok := inspectHref(h)
+		if !ok {
+			continue
+		}
+		name := fileName(in.path)
+		switch {
+		case in.scheme == "s3" && in.host != "":
+			key := strings.TrimPrefix(in.path, "/")
+			if isRaster(a.TypeFull) {
+				line(&gdal)
+				gdal.WriteString("gdalinfo ")
+				writeShellQuoted(&gdal, "/vsis3/"+in.host+"/"+key)
+			}
+			line(&dl)
+			dl.WriteString("aws s3 cp ")
+			writeShellQuoted(&dl, h)
+			dl.WriteByte(' ')
+			writeShellQuoted(&dl, name)
+			line(&boto)
+			boto.WriteString("    (")
+			writePyQuoted(&boto, in.host)
+			boto.WriteString(", ")
+			writePyQuoted(&boto, key)
+			boto.WriteString(", ")
+			writePyQuoted(&boto, name)
+			boto.WriteString("),")
+		case in.safe:
+			if in.relative {
+				if rel.Len() == 0 {
+					rel.WriteByte('[')
+				} else {
+					rel.WriteByte(',')
+				}
+				writeJSONString(&rel, h)
+			}
+			if isRaster(a.TypeFull) {
+				line(&gdal)
+				gdal.WriteString("gdalinfo ")
+				writeShellQuoted(&gdal, "/vsicurl/"+h)
+			}
+			line(&dl)
+			dl.WriteString("curl -fL -o ")
+			writeShellQuoted(&dl, name)
+			dl.WriteByte(' ')
+			writeShellQuoted(&dl, h)
+			line(&py)
+			py.WriteString("    (")
+			writePyQuoted(&py, name)
+			py.WriteString(", ")
+			writePyQuoted(&py, h)
+			py.WriteString("),")
+		}
+	}
+	if gdal.Len() > 0 {
+		out = append(out, snippet{Label: "GDAL: read a raster", Code: gdal.String()})
+	}
+	if dl.Len() > 0 {
+		out = append(out, snippet{Label: "Download every asset", Code: dl.String()})
+	}
+	if py.Len() > 0 {
+		out = append(out, snippet{Label: "Python", Code: "import requests\n\nfor name, url in [\n" + py.String() +
+			"\n]:\n    r = requests.get(url, timeout=60)\n    r.raise_for_status()\n    with open(name, \"wb\") as f:\n        f.write(r.content)"})
+	}
+	if boto.Len() > 0 {
+		out = append(out, snippet{Label: "Python (boto3)", Code: "import boto3\n\ns3 = boto3.client(\"s3\")\nfor bucket, key, name in [\n" + boto.String() +
+			"\n]:\n    s3.download_file(bucket, key, name)"})
+	}
+	if rel.Len() > 0 {
+		rel.WriteByte(']')
+	}
+	return out, rel.String()
+}
+
+// writeShellQuoted writes shellQuote(s).
+func writeShellQuoted(b *strings.Builder, s string) {
+	b.WriteByte('\'')
+	for {
+		i := strings.IndexByte(s, '\'')
+		if i < 0 {
+			break
+		}
+		b.WriteString(s[:i])
+		b.WriteString(`'\''`)
+		s = s[i+1:]
+	}
+	b.WriteString(s)
+	b.WriteByte('\'')
+}
+
+// writePyQuoted writes strconv.Quote(s), a valid Python string literal.
+func writePyQuoted(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			b.WriteString(strconv.Quote(s))
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
+}
+
+// writeJSONString writes s as encoding/json encodes a string (with <, >
+// and & escaped).
+func writeJSONString(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			j, _ := json.Marshal(s)
+			b.Write(j)
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -76,7 +75,7 @@ type Renderer struct {
 	signer        *signerConf // the sign-in's runtime configuration; nil without sign-in
 	digest        string
 	runtimes      sync.Map // root prefix → template.JS (runtime)
-	heads         sync.Map // headLinks key → template.HTML
+	heads         sync.Map // headKey → headLinks
 	defaultCSP    string   // csp(nil)
 }
 
@@ -247,7 +246,7 @@ func (r *Renderer) csp(imgOrigins []string) string {
 
 // execute renders one page template into w at rel; c is data's Common.
 func (r *Renderer) execute(w Writer, page, rel string, c *Common, data any) error {
-	c.HeadLinks = r.headLinks(c.Static, c.Geo != "", c.SignIn)
+	c.finish(r.headLinks(c.Static, c.Geo != "", c.SignIn))
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer func() {
 		if buf.Cap() <= 1<<20 { // keep the usual sizes, not an outlier
@@ -266,12 +265,15 @@ func (r *Renderer) execute(w Writer, page, rel string, c *Common, data any) erro
 // third of the renderer's garbage.
 var pageBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 32<<10)) }}
 
-// headLinks returns Common.HeadLinks for the static files at static (a
-// relative or absolute path ending in "/"), cached.
-func (r *Renderer) headLinks(static string, geo, signIn bool) template.HTML {
-	key := static + "|" + strconv.FormatBool(geo) + strconv.FormatBool(signIn)
+// headLinks returns the <link> and <script> elements of the site's own
+// files (icon, stylesheets, scripts; Leaflet on pages with a map, the
+// OpenID client with sign-in) for the static files at static (a relative or
+// absolute path ending in "/"), each on its own line: the same for every
+// page of one depth and kind, so built once and cached.
+func (r *Renderer) headLinks(static string, geo, signIn bool) string {
+	key := headKey{static, geo, signIn}
 	if v, ok := r.heads.Load(key); ok {
-		return v.(template.HTML)
+		return v.(string)
 	}
 	var b strings.Builder
 	link := func(format, file string) {
@@ -287,9 +289,14 @@ func (r *Renderer) headLinks(static string, geo, signIn bool) template.HTML {
 		link("\n<script src=\"%s\" defer></script>", "vendor/oidc-client-ts/oidc-client-ts.min.js")
 	}
 	link("\n<script type=\"module\" src=\"%s\"></script>", "eocat.js")
-	h := template.HTML(strings.TrimPrefix(b.String(), "\n"))
+	h := b.String()
 	r.heads.Store(key, h)
 	return h
+}
+
+type headKey struct {
+	static      string
+	geo, signIn bool
 }
 
 // rootPrefix is the relative path from the folder of rel to the site root.

@@ -19,6 +19,7 @@ import (
 
 	"gitlab.com/eocat/eocat/internal/catalog"
 	"gitlab.com/eocat/eocat/internal/config"
+	"gitlab.com/eocat/eocat/internal/crs"
 	"gitlab.com/eocat/eocat/internal/render"
 	"gitlab.com/eocat/eocat/internal/source"
 	"gitlab.com/eocat/eocat/internal/stac"
@@ -187,7 +188,7 @@ func TestQuickstartPageContent(t *testing.T) {
 			"curl -fL -o &#39;B02.tif&#39; &#39;./B02.tif&#39;\ncurl -fL -o &#39;B03.tif&#39; &#39;./B03.tif&#39;",
 			`(&#34;B02.tif&#34;, &#34;./B02.tif&#34;),`,
 			`data-relative="[&#34;./B02.tif&#34;,&#34;./B03.tif&#34;`,
-			`<link rel="alternate" type="application/geo&#43;json" href="` + s2Item + `.json"`,
+			`<link rel="alternate" type="application/geo+json" href="` + s2Item + `.json"`,
 			`<a href="../index.html">Sentinel-2 Level-2A (samples)</a>`,
 			`<a href="../../index.html">eocat quickstart catalog</a>`,
 			`<link rel="stylesheet" href="../../_static/eocat.css">`,
@@ -361,6 +362,7 @@ func BenchmarkItemPage(b *testing.B) {
 	if err := json.Unmarshal(buildQuickstart(b, nil).files["sentinel-2-l2a/"+s2Item+"/"+s2Item+".json"], &item); err != nil {
 		b.Fatal(err)
 	}
+	item.Geometry = asBuilt(b, item.Geometry)
 	sink := &memSink{}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -368,4 +370,22 @@ func BenchmarkItemPage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// asBuilt is a decoded GeoJSON Polygon as stacgen builds footprints
+// (crs.Geometry with [][][2]float64 rings), the form the build renders.
+func asBuilt(tb testing.TB, geom any) *crs.Geometry {
+	tb.Helper()
+	b, err := json.Marshal(geom)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var g struct {
+		Type        string
+		Coordinates [][][2]float64
+	}
+	if err := json.Unmarshal(b, &g); err != nil || g.Type != "Polygon" {
+		tb.Fatalf("not a Polygon: %s (%v)", b, err)
+	}
+	return &crs.Geometry{Type: g.Type, Coordinates: g.Coordinates}
 }

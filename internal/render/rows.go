@@ -1,7 +1,6 @@
 package render
 
 import (
-	"html"
 	"html/template"
 	"strconv"
 	"strings"
@@ -15,7 +14,7 @@ import (
 // {{.SnippetBlocks}}, and the structured .Props, .Assets and .Snippets stay
 // available to a template that lays them out its own way.
 //
-// Every value is escaped with html.EscapeString (<, >, &, ' and "), and
+// Every value is escaped as html.EscapeString does (<, >, &, ' and "), and
 // every attribute is double-quoted, so a value cannot leave its text or
 // attribute; the only URLs written (href) are Link values, which safeURL
 // limited to http(s) and relative references.
@@ -23,11 +22,38 @@ import (
 // rows builds HTML with escaping helpers.
 type rows struct{ strings.Builder }
 
-func (b *rows) text(s string) { b.WriteString(html.EscapeString(s)) }
+// text writes s escaped as html.EscapeString does, without building the
+// escaped string first.
+func (b *rows) text(s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '&':
+			esc = "&amp;"
+		case '\'':
+			esc = "&#39;"
+		case '"':
+			esc = "&#34;"
+		default:
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(esc)
+		last = i + 1
+	}
+	b.WriteString(s[last:])
+}
 
 // attr writes ` name="value"`.
 func (b *rows) attr(name, value string) {
-	b.WriteString(" " + name + `="`)
+	b.WriteByte(' ')
+	b.WriteString(name)
+	b.WriteString(`="`)
 	b.text(value)
 	b.WriteByte('"')
 }
