@@ -108,16 +108,16 @@ func (r *Renderer) collectionJSONLD(rel string, c *stac.Collection) map[string]a
 // reflection was a tenth of an item page. Fields are in the order a map
 // would give.
 type ldItem struct {
-	Context          string         `json:"@context"`
-	Type             string         `json:"@type"`
-	Description      string         `json:"description"`
-	Distribution     []ldDownload   `json:"distribution"`
-	Identifier       string         `json:"identifier"`
-	IsPartOf         ldRef          `json:"isPartOf"`
-	Name             string         `json:"name"`
-	SpatialCoverage  *ldPlace       `json:"spatialCoverage,omitempty"`
-	TemporalCoverage string         `json:"temporalCoverage,omitempty"`
-	URL              string         `json:"url,omitempty"`
+	Context          string       `json:"@context"`
+	Type             string       `json:"@type"`
+	Description      string       `json:"description"`
+	Distribution     []ldDownload `json:"distribution"`
+	Identifier       string       `json:"identifier"`
+	IsPartOf         ldRef        `json:"isPartOf"`
+	Name             string       `json:"name"`
+	SpatialCoverage  *ldPlace     `json:"spatialCoverage,omitempty"`
+	TemporalCoverage string       `json:"temporalCoverage,omitempty"`
+	URL              string       `json:"url,omitempty"`
 }
 
 type ldDownload struct {
