@@ -99,6 +99,7 @@ const (
 	flagExact       = "exact-validation"
 	flagProjGrids   = "proj-grids"
 	flagConcurrency = "concurrency"
+	flagListConc    = "list-concurrency"
 	flagSkipInvalid = "skip-invalid-items"
 	flagWaitLock    = "wait-lock"
 	flagPages       = "pages"
