@@ -325,11 +325,12 @@ feed:
 }
 
 // sourceList times stacgen's own listing (source.S3.List: a delimited
-// listing of the root, then every first-level prefix concurrently).
-func (bs *benchServer) sourceList(ctx context.Context, cl *s3.Client, conc int) (time.Duration, error) {
+// listing of the root, then every first-level prefix concurrently), with
+// the listing concurrency of the builds (build's --list-concurrency default).
+func (bs *benchServer) sourceList(ctx context.Context, cl *s3.Client) (time.Duration, error) {
 	start := time.Now()
 	src, err := source.NewS3(ctx, "s3://"+benchBucket+"/"+bs.prefix, source.S3Options{
-		Endpoint: bs.srv.Endpoint, PathStyle: true, Concurrency: min(conc, 32), Client: cl,
+		Endpoint: bs.srv.Endpoint, PathStyle: true, ListConcurrency: source.DefaultListConcurrency, Client: cl,
 	})
 	if err != nil {
 		return 0, err
@@ -538,7 +539,7 @@ func benchBuildS3(b *testing.B, n int) {
 				withoutPages = measureOutput(b, out)
 			}
 			os.RemoveAll(out)
-			srcList.run(b, func(ctx context.Context) error { _, err := bs.sourceList(ctx, cl, conc); return err })
+			srcList.run(b, func(ctx context.Context) error { _, err := bs.sourceList(ctx, cl); return err })
 			incr.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, incrOut, true, conc, pages) })
 		}
 		checkBenchOutput(b, incrOut, n, true)

@@ -30,7 +30,7 @@ func buildCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "build the catalog described by a configuration file",
-		UsageText: "stacgen build --config FILE [--out DIR] [--base-url URL] [--incremental] [--wait-lock DURATION] [--schemas DIR] [--concurrency N]",
+		UsageText: "stacgen build --config FILE [--out DIR] [--base-url URL] [--incremental] [--wait-lock DURATION] [--schemas DIR] [--concurrency N] [--list-concurrency N]",
 		Description: `Lists every collection's source, groups objects into items, reads raster
 headers (one ranged read each), validates every document against the official
 STAC schemas, then swaps the new catalog into --out. A failed or interrupted
@@ -44,6 +44,11 @@ Builds into one --out are exclusive: a second one fails at once naming the
 running build's pid (lock file .<out>.stacgen-lock beside --out), or waits
 for it with --wait-lock. The lock dies with its process.
 
+Two settings bound the work in flight: --concurrency the items built at
+once (each reads its rasters' headers one after the other, so also the
+header reads in flight), --list-concurrency the listing requests each
+s3:// source has in flight (local folders are walked by one goroutine).
+
 EXIT STATUS
   0  the catalog was published (or was up to date)
   1  an error: bad configuration, unreachable storage, an item that cannot be
@@ -55,7 +60,8 @@ EXIT STATUS
 			&cli.StringFlag{Name: flagOut, Aliases: []string{"o"}, EnvVars: envVar(flagOut), Value: "public", Usage: "output `DIR`, replaced atomically"},
 			&cli.StringFlag{Name: flagBaseURL, EnvVars: append(envVar(flagBaseURL), "CI_PAGES_URL"), Usage: "absolute `URL` the catalog is published at; the root gets an absolute self link"},
 			&cli.BoolFlag{Name: flagIncremental, EnvVars: envVar(flagIncremental), Usage: "re-read only objects that changed since the last build"},
-			&cli.IntFlag{Name: flagConcurrency, EnvVars: envVar(flagConcurrency), Value: 16, Usage: "items read concurrently (each reads its rasters' headers)"},
+			&cli.IntFlag{Name: flagConcurrency, EnvVars: envVar(flagConcurrency), Value: catalog.DefaultConcurrency, Usage: fmt.Sprintf("items built at once, so also raster header reads in flight (`N`, 1…%d; listing has its own --%s)", maxConcurrency, flagListConc)},
+			&cli.IntFlag{Name: flagListConc, EnvVars: envVar(flagListConc), Value: source.DefaultListConcurrency, Usage: fmt.Sprintf("listing requests in flight per s3:// source: first-level prefixes, or key ranges when there are many, listed at once (`N`, 1…%d)", source.MaxListConcurrency)},
 			&cli.BoolFlag{Name: flagSkipInvalid, EnvVars: envVar(flagSkipInvalid), Usage: "publish the other items when some fail (default: fail the build)"},
 			&cli.BoolFlag{Name: flagPages, EnvVars: envVar(flagPages), Value: true, Usage: "render the HTML site beside the JSON (index.html per catalog, collection and item; --pages=false for JSON only)"},
 			&cli.BoolFlag{Name: flagParquet, EnvVars: envVar(flagParquet), Value: true, Usage: "write each collection's items as stac-geoparquet (<collection>/items.parquet, linked as a collection asset): the search of the site and DuckDB, GeoPandas or rustac read it (--parquet=false to skip)"},
@@ -75,33 +81,46 @@ func runBuild(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if n := c.Int(flagConcurrency); n < 1 || n > 1024 {
-		return fmt.Errorf("--%s must be between 1 and 1024, got %d", flagConcurrency, n)
+	cfg, o, err := buildSetup(c, log)
+	if err != nil {
+		return err
+	}
+	return build(c.Context, log, cfg, o)
+}
+
+// buildSetup checks build's flags and turns them into the configuration
+// and the build's options.
+func buildSetup(c *cli.Context, log *slog.Logger) (*config.Config, buildOptions, error) {
+	if err := checkRange(c, flagConcurrency, maxConcurrency); err != nil {
+		return nil, buildOptions{}, err
+	}
+	if err := checkRange(c, flagListConc, source.MaxListConcurrency); err != nil {
+		return nil, buildOptions{}, err
 	}
 	baseURL := c.String(flagBaseURL)
 	if baseURL != "" && !strings.HasPrefix(baseURL, "https://") && !strings.HasPrefix(baseURL, "http://") {
-		return fmt.Errorf("--%s must be an absolute http(s) URL, got %q", flagBaseURL, baseURL)
+		return nil, buildOptions{}, fmt.Errorf("--%s must be an absolute http(s) URL, got %q", flagBaseURL, baseURL)
 	}
 	maxBytes, err := parseSize(c.String(flagMaxBytes))
 	if err != nil {
-		return fmt.Errorf("--%s: %w", flagMaxBytes, err)
+		return nil, buildOptions{}, fmt.Errorf("--%s: %w", flagMaxBytes, err)
 	}
 	cfg, err := config.Load(c.String(flagConfig))
 	if err != nil {
-		return err
+		return nil, buildOptions{}, err
 	}
 	pages, err := newRenderer(c, cfg, baseURL)
 	if err != nil {
-		return err
+		return nil, buildOptions{}, err
 	}
 	var grids *crs.Grids
 	if dir := c.String(flagProjGrids); dir != "" {
 		if grids, err = crs.NewGrids(dir); err != nil {
-			return fmt.Errorf("--%s: %w", flagProjGrids, err)
+			return nil, buildOptions{}, fmt.Errorf("--%s: %w", flagProjGrids, err)
 		}
 		tifgrid.Register(grids) // PROJ-data's GeoTIFF grids (.tif)
 	}
-	return build(c.Context, log, cfg, buildOptions{
+	return cfg, buildOptions{
 		grids:        grids,
 		pages:        pages,
 		parquet:      c.Bool(flagParquet),
@@ -111,18 +130,32 @@ func runBuild(c *cli.Context) error {
 		baseURL:      baseURL,
 		incremental:  c.Bool(flagIncremental),
 		concurrency:  c.Int(flagConcurrency),
+		listConc:     c.Int(flagListConc),
 		skipInvalid:  c.Bool(flagSkipInvalid),
 		waitLock:     c.Duration(flagWaitLock),
 		validateOpts: validateOptions(c),
 		progress:     newProgress(c.App.ErrWriter, log),
-	})
+	}, nil
+}
+
+// maxConcurrency bounds build's --concurrency and validate's.
+const maxConcurrency = 1024
+
+// checkRange refuses an integer flag outside 1…max, naming the flag (and
+// so its STACGEN_ variable).
+func checkRange(c *cli.Context, flag string, max int) error {
+	if n := c.Int(flag); n < 1 || n > max {
+		return fmt.Errorf("--%s (%s) must be between 1 and %d, got %d", flag, envVar(flag)[0], max, n)
+	}
+	return nil
 }
 
 type buildOptions struct {
 	out          string
 	baseURL      string
 	incremental  bool
-	concurrency  int
+	concurrency  int // items built at once (0: catalog's default)
+	listConc     int // listing requests in flight per S3 source (0: source's default)
 	skipInvalid  bool
 	waitLock     time.Duration
 	pages        *render.Renderer // nil: JSON only
@@ -358,7 +391,7 @@ func openSources(ctx context.Context, cfg *config.Config, o buildOptions) (map[s
 		set := cfg.S3Settings(c)
 		so := source.S3Options{
 			Endpoint: set.Endpoint, Region: set.Region, PathStyle: set.Endpoint != "" && (set.PathStyle == nil || *set.PathStyle),
-			HrefStyle: set.HrefStyle, PublicURL: set.PublicURL, Concurrency: min(o.concurrency, 32), Client: o.s3Client,
+			HrefStyle: set.HrefStyle, PublicURL: set.PublicURL, ListConcurrency: o.listConc, Client: o.s3Client,
 		}
 		if so.Client == nil {
 			key := conn{so.Endpoint, so.Region, so.PathStyle}

@@ -99,6 +99,7 @@ const (
 	flagExact       = "exact-validation"
 	flagProjGrids   = "proj-grids"
 	flagConcurrency = "concurrency"
+	flagListConc    = "list-concurrency"
 	flagSkipInvalid = "skip-invalid-items"
 	flagWaitLock    = "wait-lock"
 	flagPages       = "pages"
@@ -160,6 +161,10 @@ func newLogger(c *cli.Context, w io.Writer) (*slog.Logger, error) {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
+	// `stacgen help NAME` for an unknown NAME: urfave/cli's help command
+	// calls CommandNotFound and succeeds; After turns it into the error
+	// (exit 1) that `stacgen NAME` gives.
+	var notFound string
 	return &cli.App{
 		Name:  "stacgen",
 		Usage: "build and validate static STAC 1.1 catalogs from S3 prefixes or local folders",
@@ -189,8 +194,12 @@ AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or web identity
 			}
 			return cli.ShowAppHelp(c)
 		},
-		CommandNotFound: func(c *cli.Context, cmd string) {
-			fmt.Fprintf(stderr, "stacgen: unknown command %q; see stacgen --help\n", cmd)
+		CommandNotFound: func(_ *cli.Context, cmd string) { notFound = cmd },
+		After: func(*cli.Context) error {
+			if notFound != "" {
+				return fmt.Errorf("unknown command %q; see stacgen --help", notFound)
+			}
+			return nil
 		},
 		Commands: []*cli.Command{buildCommand(), validateCommand(), serveCommand(), versionCommand()},
 	}

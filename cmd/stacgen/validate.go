@@ -27,10 +27,13 @@ EXIT STATUS
   1  an error: unreadable root, schema unavailable, network failure
   2  the catalog is invalid`,
 		Flags: append(schemaFlags(),
-			&cli.IntFlag{Name: flagConcurrency, EnvVars: envVar(flagConcurrency), Value: 8, Usage: "documents validated concurrently"},
+			&cli.IntFlag{Name: flagConcurrency, EnvVars: envVar(flagConcurrency), Value: validate.DefaultTreeWorkers, Usage: fmt.Sprintf("documents read (file or HTTP GET) and validated at once (`N`, 1…%d; not build's meaning: no raster is read here)", maxConcurrency)},
 			&cli.BoolFlag{Name: flagStrict, EnvVars: envVar(flagStrict), Usage: "treat consistency warnings (bbox vs geometry, extents) as errors"},
 		),
 		Action: func(c *cli.Context) error {
+			if err := checkRange(c, flagConcurrency, maxConcurrency); err != nil {
+				return err
+			}
 			if c.NArg() != 1 {
 				return fmt.Errorf("validate takes one PATH_OR_URL, got %d arguments; see stacgen validate --help", c.NArg())
 			}

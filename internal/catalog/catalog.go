@@ -31,9 +31,16 @@ type Sink interface {
 	CopyFile(rel string, r io.Reader) error
 }
 
+// DefaultConcurrency is the default of Options.Concurrency and of stacgen
+// build's --concurrency.
+const DefaultConcurrency = 16
+
 // Options tune a build.
 type Options struct {
-	// Concurrency bounds concurrent items being read (default 16).
+	// Concurrency bounds the items built at once (0: DefaultConcurrency).
+	// An item reads its rasters' headers one after the other, so this also
+	// bounds the header reads in flight. Listing is bounded by each
+	// source's own setting (source.S3Options.ListConcurrency).
 	Concurrency int
 	// BaseURL, when set, is the absolute URL the catalog is published at;
 	// the root catalog then carries an absolute self link.
@@ -137,7 +144,7 @@ func (e *BuildError) Error() string {
 // writes them to sink. sources maps collection ids to their Source.
 func Build(ctx context.Context, cfg *config.Config, sources map[string]source.Source, sink Sink, opts Options) (*Result, error) {
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 16
+		opts.Concurrency = DefaultConcurrency
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

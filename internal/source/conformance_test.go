@@ -225,7 +225,7 @@ func TestS3ListingInRanges(t *testing.T) {
 	put("p05.tif")
 	put("top.json")
 	put("zz/last.tif")
-	src, err := source.NewS3(context.Background(), "s3://ranges/root/", source.S3Options{Concurrency: 3, Client: srv.Client(t)})
+	src, err := source.NewS3(context.Background(), "s3://ranges/root/", source.S3Options{ListConcurrency: 3, Client: srv.Client(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,5 +243,45 @@ func TestS3ListingInRanges(t *testing.T) {
 	}
 	if src.Requests() > 1+3+3 {
 		t.Errorf("%d list requests for 28 prefixes in 3 ranges", src.Requests())
+	}
+}
+
+// TestS3ListConcurrency: List has exactly ListConcurrency listing requests
+// in flight below the root (0: DefaultListConcurrency), one prefix a request
+// or, with many prefixes, one key range a request. testenv.ListingS3 holds
+// the listings until that many are in flight, then a little longer to see
+// any extra one.
+func TestS3ListConcurrency(t *testing.T) {
+	for _, tc := range []struct{ conc, prefixes, want int }{
+		{1, 2, 1},
+		{3, 6, 3},  // a request per prefix, 6 jobs for 3 workers
+		{5, 10, 5}, // 10 jobs for 5 workers
+		{3, 25, 3}, // 3 key ranges
+		{0, 2 * source.DefaultListConcurrency, source.DefaultListConcurrency},
+	} {
+		t.Run(fmt.Sprintf("%d/%d", tc.conc, tc.prefixes), func(t *testing.T) {
+			keys := []string{"root/top.json"}
+			for i := range tc.prefixes {
+				keys = append(keys, fmt.Sprintf("root/p%03d/a.tif", i), fmt.Sprintf("root/p%03d/sub/b.tif", i))
+			}
+			fake := testenv.NewListingS3(keys, tc.want)
+			src, err := source.NewS3(context.Background(), "s3://b/root/", source.S3Options{ListConcurrency: tc.conc, Client: fake.Client()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := src.ListConcurrency(); got != tc.want {
+				t.Fatalf("ListConcurrency() = %d, want %d", got, tc.want)
+			}
+			n := 0
+			if err := src.List(context.Background(), func(source.Object) error { n++; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if n != len(keys) {
+				t.Errorf("listed %d objects, want %d", n, len(keys))
+			}
+			if got := fake.MaxInFlight(); got != tc.want {
+				t.Errorf("%d listing requests in flight at most, want %d", got, tc.want)
+			}
+		})
 	}
 }

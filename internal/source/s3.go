@@ -22,6 +22,15 @@ import (
 	"github.com/aws/smithy-go"
 )
 
+// Bounds of S3Options.ListConcurrency, the number of listing requests a
+// source has in flight at once. DefaultListConcurrency is the default of
+// stacgen build's --list-concurrency and of a zero ListConcurrency: the one
+// place that says it.
+const (
+	DefaultListConcurrency = 16
+	MaxListConcurrency     = 256
+)
+
 // S3Options configures an S3 source.
 type S3Options struct {
 	Endpoint  string // e.g. http://127.0.0.1:7070; empty for AWS
@@ -29,8 +38,10 @@ type S3Options struct {
 	PathStyle bool
 	HrefStyle string // "https" (default) or "s3"
 	PublicURL string // base URL for hrefs instead of the endpoint
-	// Concurrency bounds concurrent prefix listings (default 8).
-	Concurrency int
+	// ListConcurrency bounds the listing requests in flight at once: the
+	// first-level prefixes (or key ranges) listed concurrently after the
+	// root (0: DefaultListConcurrency). Reads are not bounded here.
+	ListConcurrency int
 	// RequestTimeout bounds each HTTP request (default 60 s).
 	RequestTimeout time.Duration
 	// MaxAttempts bounds retries of throttled and 5xx requests (default 5).
@@ -109,8 +120,8 @@ func (o S3Options) withDefaults() S3Options {
 	if o.Region == "" {
 		o.Region = "us-east-1"
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 8
+	if o.ListConcurrency <= 0 {
+		o.ListConcurrency = DefaultListConcurrency
 	}
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = 60 * time.Second
@@ -170,12 +181,16 @@ func hrefBase(bucket string, o S3Options) (string, error) {
 
 func (s *S3) String() string { return "s3://" + s.bucket + "/" + s.prefix }
 
+// ListConcurrency returns the number of listing requests List has in
+// flight at most (S3Options.ListConcurrency, or its default).
+func (s *S3) ListConcurrency() int { return s.opts.ListConcurrency }
+
 // Requests returns how many S3 requests (list and get) this source made.
 func (s *S3) Requests() int64 { return s.requests.Load() }
 
 // List lists the root with a delimiter, then lists below the first-level
 // prefixes concurrently: each prefix on its own when there are few, or, when
-// there are many (one folder per product), in Concurrency contiguous key
+// there are many (one folder per product), in ListConcurrency contiguous key
 // ranges, so that 10,000 product folders cost about as many requests as a
 // flat listing (1,000 keys a page) instead of one per folder. Objects reach
 // fn from the calling goroutine.
@@ -183,7 +198,7 @@ func (s *S3) List(ctx context.Context, fn func(Object) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	objects := make(chan Object, 1024)
-	errc := make(chan error, s.opts.Concurrency+1)
+	errc := make(chan error, s.opts.ListConcurrency+1)
 	go func() {
 		defer close(objects)
 		var prefixes []string
@@ -194,7 +209,7 @@ func (s *S3) List(ctx context.Context, fn func(Object) error) error {
 		}
 		jobs := make(chan listOpts)
 		var wg sync.WaitGroup
-		for range s.opts.Concurrency {
+		for range s.opts.ListConcurrency {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -246,7 +261,7 @@ type listOpts struct {
 
 // plan splits the listing of the first-level prefixes into jobs.
 func (s *S3) plan(prefixes []string) []listOpts {
-	n := s.opts.Concurrency
+	n := s.opts.ListConcurrency
 	if len(prefixes) <= 2*n {
 		jobs := make([]listOpts, len(prefixes))
 		for i, p := range prefixes {

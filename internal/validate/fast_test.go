@@ -16,11 +16,20 @@ import (
 // TestFastPathEquivalent: the rewritten schemas (fast.go) accept exactly the
 // documents the original compiled schemas accept, schema by schema, and a
 // Validator with the fast path reports exactly the issues of one without, on
-// the whole equivalence corpus and every official example, valid and invalid
-// alike, for both the official and the compact schemas.
+// the whole equivalence corpus, every official example of STAC 1.0.0 and
+// 1.1.0 and the official examples of the pinned extension versions
+// (testdata/extension-examples), valid and invalid alike, for both the
+// official and the compact schemas. On the official side every extension
+// example is compared against at least one schema it declares.
 func TestFastPathEquivalent(t *testing.T) {
 	base, mutated := corpus(t)
 	docs := append(base, mutated...)
+	ext := extensionExamples(t)
+	isExt := map[string]bool{}
+	for _, d := range ext {
+		isExt[d.Name] = true
+	}
+	docs = append(docs, ext...)
 	for _, version := range []string{"v1.0.0", "v1.1.0"} {
 		for _, f := range exampleFiles(t, version) {
 			b, err := os.ReadFile(f)
@@ -38,8 +47,9 @@ func TestFastPathEquivalent(t *testing.T) {
 			t.Parallel()
 			fast, plain := side.new(t), side.new(t)
 			plain.plain = true
-			var checks, rejected int
+			var checks, rejected, extChecks, extRejected int
 			for _, d := range docs {
+				docChecks := 0
 				inst, err := parseJSON(d.Data)
 				if err != nil {
 					t.Fatal(err)
@@ -49,7 +59,10 @@ func TestFastPathEquivalent(t *testing.T) {
 				for _, u := range urls {
 					c := fast.compile(u)
 					if c.err != nil || c.fast == nil {
-						continue // unavailable (compact side) or no rewrite: plain path
+						if isExt[d.Name] && side.name == "official" {
+							t.Logf("%s: %s: not compared (%v; fast path %v)", d.Name, u, c.err, c.fast != nil)
+						}
+						continue // unavailable (compact side, unpinned) or no rewrite: plain path
 					}
 					want := c.schema.Validate(inst) == nil
 					if got := c.fastFor(typ).Validate(inst) == nil; got != want {
@@ -64,9 +77,20 @@ func TestFastPathEquivalent(t *testing.T) {
 						t.Errorf("%s: %s: native evaluator on the original graph accepts=%v, original accepts=%v", d.Name, u, got, want)
 					}
 					checks++
+					docChecks++
 					if !want {
 						rejected++
 					}
+					if isExt[d.Name] {
+						extChecks++
+						if !want {
+							extRejected++
+							t.Logf("%s: %s: rejected by the original and the fast path", d.Name, u)
+						}
+					}
+				}
+				if isExt[d.Name] && side.name == "official" && docChecks == 0 {
+					t.Errorf("%s: compared against none of its schemas", d.Name)
 				}
 				a, errA := fast.Validate(d.Name, d.Data)
 				b, errB := plain.Validate(d.Name, d.Data)
@@ -81,6 +105,7 @@ func TestFastPathEquivalent(t *testing.T) {
 				}
 			}
 			t.Logf("%d documents, %d (document, schema) verdicts compared (%d rejections): fast path and original agree", len(docs), checks, rejected)
+			t.Logf("of which %d extension examples: %d verdicts compared (%d rejections)", len(ext), extChecks, extRejected)
 		})
 	}
 }

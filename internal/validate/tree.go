@@ -16,13 +16,17 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// DefaultTreeWorkers is the default of TreeOptions.Workers and of stacgen
+// validate's --concurrency.
+const DefaultTreeWorkers = 8
+
 // TreeOptions tunes Tree.
 type TreeOptions struct {
 	HTTPClient *http.Client  // nil: a client with Timeout
 	Timeout    time.Duration // per HTTP document; zero: 30s
 	MaxDocSize int64         // per document; zero: 32 MiB
 	Tolerance  float64       // degrees, for bbox comparisons; zero: 1e-6
-	Workers    int           // zero: 4
+	Workers    int           // documents read and validated at once; <= 0: DefaultTreeWorkers
 }
 
 // Report is the outcome of Tree.
@@ -68,8 +72,8 @@ func Tree(ctx context.Context, v *Validator, root string, opts TreeOptions) (*Re
 	if opts.Tolerance == 0 {
 		opts.Tolerance = defaultTolerance
 	}
-	if opts.Workers == 0 {
-		opts.Workers = 4
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultTreeWorkers
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: opts.Timeout}
