@@ -222,15 +222,15 @@ func buildAPI(ctx context.Context, cfg *Config, log *slog.Logger) (*signer.Serve
 				return nil, err
 			}
 			so.Exchanger = ex
-			sc.Counters = map[string]signer.Counter{"signer_token_exchanges_total": ex.Calls}
+			sc.Counters = map[string]signer.Counter{signer.MetricTokenExchanges: ex.Calls}
 		}
 		creds := presign.NewSTS(so)
 		if sc.Counters == nil {
 			sc.Counters = map[string]signer.Counter{}
 		}
-		sc.Counters["signer_sts_calls_total"] = creds.Calls
-		sc.Counters["signer_sts_cache_hits_total"] = creds.Hits
-		sc.Counters["signer_credentials_issued_total"] = creds.Scoped
+		sc.Counters[signer.MetricSTSCalls] = creds.Calls
+		sc.Counters[signer.MetricSTSCacheHits] = creds.Hits
+		sc.Counters[signer.MetricCredentialsIssued] = creds.Scoped
 		sc.CredentialsEnabled = cfg.CredentialsEnabled
 		sc.Collections = cfg.Collections
 		sc.CredentialsMaxLifetime = time.Duration(cfg.CredentialsMaxDuration)

@@ -89,7 +89,7 @@ type Config struct {
 	STSReady      func(ctx context.Context) error
 	ProbeInterval time.Duration
 	ProbeTimeout  time.Duration
-	// Counters are exported on /metrics (e.g. signer_sts_calls_total).
+	// Counters are exported on /metrics, by name (MetricSTSCalls, …).
 	Counters map[string]Counter
 	// POST /credentials (mode sts; off unless CredentialsEnabled): collections
 	// by id (s3://bucket/folder/), and the default and longest session
