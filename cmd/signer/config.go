@@ -160,8 +160,9 @@ func (e *configError) Error() string {
 // flag or SIGNER_* variable that was set, and checks the result. Every
 // problem is in the error: values that do not parse (each once, where it
 // was written: file and line, variable or flag), then the checks of
-// validate. When the file cannot be read or is not YAML, the checks are
-// not made (they would report its settings as missing).
+// validate. When the file cannot be read, is not YAML or not a mapping of
+// settings, the checks are not made (they would report its settings as
+// missing).
 func load(c *cli.Context) (*Config, error) {
 	cfg := defaults()
 	p := &problems{failed: map[string]bool{}, given: map[string]bool{}}
@@ -242,10 +243,10 @@ func (p *problems) readFile(cfg *Config, file string) bool {
 		}
 		return false
 	}
-	if len(doc.Content) > 0 {
-		p.yamlMapping(cfg, file, doc.Content[0], "")
+	if len(doc.Content) == 0 {
+		return true // empty: every setting keeps its default
 	}
-	return true
+	return p.yamlMapping(cfg, file, doc.Content[0], "")
 }
 
 // pathError is the reason of a file error without the path, which the
@@ -259,8 +260,9 @@ func pathError(err error) error {
 }
 
 // yamlMapping reads the keys of the mapping n, whose keys' paths start with
-// prefix ("" at the top, "s3." in the s3 section).
-func (p *problems) yamlMapping(cfg *Config, file string, n *yaml.Node, prefix string) {
+// prefix ("" at the top, "s3." in the s3 section). It reports whether n is
+// a mapping.
+func (p *problems) yamlMapping(cfg *Config, file string, n *yaml.Node, prefix string) bool {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
@@ -270,7 +272,12 @@ func (p *problems) yamlMapping(cfg *Config, file string, n *yaml.Node, prefix st
 			what = strings.TrimSuffix(prefix, ".")
 		}
 		p.add("%v", yamlerr.At(file, n.Line, "%s: want a mapping of settings (key: value), not %s", what, shape(n)))
-		return
+		for _, s := range settings { // the section's settings are not checked again
+			if prefix != "" && strings.HasPrefix(s.yaml, prefix) {
+				p.failed[s.name()] = true
+			}
+		}
+		return false
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -292,6 +299,7 @@ func (p *problems) yamlMapping(cfg *Config, file string, n *yaml.Node, prefix st
 			p.add("%v", yamlerr.At(file, k.Line, "unknown key %s", path))
 		}
 	}
+	return true
 }
 
 // yamlValue reads the value of a setting's key.
