@@ -3,128 +3,108 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 	"gitlab.com/eocat/eocat/internal/apikey"
 	"gitlab.com/eocat/eocat/internal/auth"
+	"gitlab.com/eocat/eocat/internal/policy"
 	"gitlab.com/eocat/eocat/internal/presign"
 	"gitlab.com/eocat/eocat/internal/signer"
+	"gitlab.com/eocat/eocat/internal/yamlerr"
 	"go.yaml.in/yaml/v3"
 )
 
-// duration reads "90s", "1h" or a plain number of seconds.
-type duration time.Duration
-
-func (d *duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := parseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
-	}
-	*d = duration(v)
-	return nil
-}
-
-func parseDuration(s string) (time.Duration, error) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return time.Duration(n) * time.Second, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("duration %q: want seconds or a Go duration such as 1h30m", s)
-	}
-	return d, nil
-}
-
-// Config is the whole signer configuration (YAML keys = flag names).
+// Config is the whole signer configuration: the settings of the table
+// (settings.go), from their defaults, the YAML file, the SIGNER_* variables
+// and the flags, checked by validate.
 type Config struct {
-	Listen      string   `yaml:"listen"`
-	Issuers     []string `yaml:"issuers"`
-	Audiences   []string `yaml:"audiences"`
-	Mode        string   `yaml:"mode"`
-	Policy      string   `yaml:"policy"`
-	S3          S3Config `yaml:"s3"`
-	CORSOrigins []string `yaml:"cors_origins"`
+	Listen      string
+	Issuers     []string
+	Audiences   []string
+	Mode        string
+	Policy      string
+	S3          S3Config
+	CORSOrigins []string
 
-	DefaultDuration duration `yaml:"default_duration"`
-	MaxDuration     duration `yaml:"max_duration"`
-	MinDuration     duration `yaml:"min_duration"`
-	ClockSkew       duration `yaml:"clock_skew"`
-	BatchLimit      int      `yaml:"batch_limit"`
-	RateLimit       float64  `yaml:"rate_limit"`
-	RateBurst       int      `yaml:"rate_burst"`
-	TokenURL        string   `yaml:"token_url"`
-	// MaxInflightBytes: 0 means signer.DefaultInflightBytes (from
-	// GOMEMLIMIT, else 32 MiB).
-	MaxInflightBytes int64    `yaml:"max_inflight_bytes"`
-	MaxHeaderBytes   int      `yaml:"max_header_bytes"`
-	ProbeInterval    duration `yaml:"probe_interval"`
+	DefaultDuration time.Duration
+	MaxDuration     time.Duration
+	MinDuration     time.Duration
+	ClockSkew       time.Duration
+	BatchLimit      int
+	RateLimit       float64
+	RateBurst       int
+	TokenURL        string
+	// MaxInflightBytes: 0 means signer.DefaultInflightBytes.
+	MaxInflightBytes int64
+	MaxHeaderBytes   int
+	ProbeInterval    time.Duration
 
-	STS      STSConfig      `yaml:"sts"`
-	Exchange ExchangeConfig `yaml:"exchange"`
-	APIKeys  APIKeysConfig  `yaml:"api_keys"`
+	STS      STSConfig
+	Exchange ExchangeConfig
+	APIKeys  APIKeysConfig
 
 	// POST /credentials (mode sts): collection id → s3://bucket/folder/, and
 	// the longest session handed out.
-	CredentialsEnabled     bool              `yaml:"credentials_enabled"`
-	Collections            map[string]string `yaml:"collections"`
-	CredentialsMaxDuration duration          `yaml:"credentials_max_duration"`
+	CredentialsEnabled     bool
+	Collections            map[string]string
+	CredentialsMaxDuration time.Duration
 
-	LogFormat string `yaml:"log_format"`
-	LogLevel  string `yaml:"log_level"`
+	LogFormat string
+	LogLevel  string
+
+	// What validate read, so that buildAPI does not read it again: the
+	// policy (mode static), the collections' folders, the log level.
+	policy      *policy.Policy
+	collections map[string]presign.Scope
+	logLevel    slog.Level
 }
 
 // S3Config is the managed storage.
 type S3Config struct {
-	Endpoint  string   `yaml:"endpoint"`
-	Region    string   `yaml:"region"`
-	PathStyle *bool    `yaml:"path_style"`
-	Buckets   []string `yaml:"buckets"`
-	Aliases   []string `yaml:"aliases"`
+	Endpoint  string
+	Region    string
+	PathStyle bool
+	Buckets   []string
+	Aliases   []string
 }
 
 // STSConfig tunes per-user credentials (mode sts).
 type STSConfig struct {
-	RoleARN       string   `yaml:"role_arn"`
-	SessionPolicy string   `yaml:"session_policy"`
-	Duration      duration `yaml:"duration"`
+	RoleARN       string
+	SessionPolicy string
+	Duration      time.Duration
 }
 
 // ExchangeConfig enables RFC 8693 token exchange before STS.
 type ExchangeConfig struct {
-	TokenURL           string            `yaml:"token_url"`
-	ClientID           string            `yaml:"client_id"`
-	ClientSecret       string            `yaml:"client_secret"`
-	Audience           string            `yaml:"audience"`
-	Scope              string            `yaml:"scope"`
-	SubjectTokenType   string            `yaml:"subject_token_type"`
-	RequestedTokenType string            `yaml:"requested_token_type"`
-	Params             map[string]string `yaml:"params"`
+	TokenURL           string
+	ClientID           string
+	ClientSecret       string
+	Audience           string
+	Scope              string
+	SubjectTokenType   string
+	RequestedTokenType string
+	Params             map[string]string
 }
 
 // APIKeysConfig enables the DINAMIS API keys (mode static): users create
 // keys with their token and sign with the access-key/secret-key headers.
 type APIKeysConfig struct {
-	File        string   `yaml:"file"`         // JSON store; empty: API keys off
-	MaxLifetime duration `yaml:"max_lifetime"` // 0: 90 days
-	MaxPerUser  int      `yaml:"max_per_user"` // 0: 20
+	File        string // JSON store; empty: API keys off
+	MaxLifetime time.Duration
+	MaxPerUser  int
 
 	store *apikey.FileStore // opened by buildAPI, closed by runServe
 }
-
-// Bounds of the settings.
-const (
-	defaultClockSkew = 30 * time.Second
-	maxClockSkew     = 5 * time.Minute
-	// maxHeaderBytesCap bounds max-header-bytes.
-	maxHeaderBytesCap = 1 << 20
-)
 
 // serverHeaderBytes is the http.Server's own MaxHeaderBytes: headers up to
 // it reach the API, which answers those over max-header-bytes with a JSON
@@ -132,272 +112,457 @@ const (
 // connection may make the server hold before any handler runs.
 func (c *Config) serverHeaderBytes() int { return max(2*c.MaxHeaderBytes, 256<<10) }
 
-// maxAPIKeyLifetime bounds api-keys-max-lifetime: a key is a standing
-// credential, and its claims are never refreshed.
-const maxAPIKeyLifetime = 10 * 365 * 24 * time.Hour
-
+// defaults is the configuration before the file and the flags: each
+// setting's default as its flag shows it, read the way a value given for it
+// is.
 func defaults() Config {
-	return Config{
-		Listen: "127.0.0.1:8080", Mode: "static",
-		S3:              S3Config{Region: "us-east-1"},
-		DefaultDuration: duration(time.Hour), MaxDuration: duration(presign.MaxLifetime),
-		MinDuration: duration(signer.DefaultMinLifetime), ClockSkew: duration(defaultClockSkew),
-		BatchLimit: 1000, RateLimit: 50, RateBurst: 200,
-		MaxHeaderBytes: signer.DefaultMaxHeaderBytes, ProbeInterval: duration(5 * time.Second),
-		STS:                    STSConfig{Duration: duration(time.Hour)},
-		CredentialsMaxDuration: duration(time.Hour),
-		LogFormat:              "json", LogLevel: "info",
+	var cfg Config
+	for i := range settings {
+		s := &settings[i]
+		if s.one == nil {
+			continue
+		}
+		if err := s.one(&cfg, s.def); err != nil {
+			panic(fmt.Sprintf("the default of %s: %v", s.name(), err))
+		}
 	}
+	return cfg
+}
+
+// problems are the configuration's problems, listed together.
+type problems struct {
+	list []string
+	// failed are the settings (by name) whose value did not parse: each was
+	// reported once, and no check involving it is made.
+	failed map[string]bool
+	// given are the settings set in the file, by a variable or a flag.
+	given map[string]bool
+}
+
+func (p *problems) add(format string, args ...any) {
+	p.list = append(p.list, fmt.Sprintf(format, args...))
+}
+
+// ok reports whether the settings named can be checked: none of them failed
+// to parse.
+func (p *problems) ok(names ...string) bool {
+	return !slices.ContainsFunc(names, func(n string) bool { return p.failed[n] })
+}
+
+// configError is an invalid configuration: every problem, one per line.
+type configError struct{ problems []string }
+
+func (e *configError) Error() string {
+	return "invalid configuration:\n  - " + strings.Join(e.problems, "\n  - ")
 }
 
 // load reads the YAML file (if any) over the defaults, then applies every
-// flag or SIGNER_* variable that was set.
+// flag or SIGNER_* variable that was set, and checks the result. Every
+// problem is in the error: values that do not parse (each once, where it
+// was written: file and line, variable or flag), then the checks of
+// validate. When the file cannot be read, is not YAML or not a mapping of
+// settings, the checks are not made (they would report its settings as
+// missing).
 func load(c *cli.Context) (*Config, error) {
 	cfg := defaults()
-	if f := c.String("config"); f != "" {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		dec := yaml.NewDecoder(strings.NewReader(string(data)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil {
-			return nil, fmt.Errorf("config %s: %w", f, err)
-		}
+	p := &problems{failed: map[string]bool{}, given: map[string]bool{}}
+	fileRead := true
+	if file := c.String(flagConfig); file != "" {
+		fileRead = p.readFile(&cfg, file)
 	}
-	str := func(name string, dst *string) {
-		if c.IsSet(name) {
-			*dst = c.String(name)
+	for i := range settings {
+		if s := &settings[i]; s.flag != "" && c.IsSet(s.flag) {
+			p.fromFlag(&cfg, c, s)
 		}
 	}
-	list := func(name string, dst *[]string) {
-		if c.IsSet(name) {
-			*dst = c.StringSlice(name)
-		}
+	if fileRead {
+		cfg.validate(p)
 	}
-	var errs []error
-	dur := func(name string, dst *duration) {
-		if c.IsSet(name) {
-			d, err := parseDuration(c.String(name))
-			if err != nil {
-				errs = append(errs, fmt.Errorf("--%s: %w", name, err))
-			}
-			*dst = duration(d)
-		}
-	}
-	str("listen", &cfg.Listen)
-	list("issuer", &cfg.Issuers)
-	list("audience", &cfg.Audiences)
-	str("mode", &cfg.Mode)
-	str("policy", &cfg.Policy)
-	str("s3-endpoint", &cfg.S3.Endpoint)
-	str("s3-region", &cfg.S3.Region)
-	if c.IsSet("s3-path-style") {
-		v := c.Bool("s3-path-style")
-		cfg.S3.PathStyle = &v
-	}
-	list("s3-bucket", &cfg.S3.Buckets)
-	list("s3-alias", &cfg.S3.Aliases)
-	list("cors-origins", &cfg.CORSOrigins)
-	dur("default-duration", &cfg.DefaultDuration)
-	dur("max-duration", &cfg.MaxDuration)
-	dur("min-duration", &cfg.MinDuration)
-	dur("clock-skew", &cfg.ClockSkew)
-	dur("probe-interval", &cfg.ProbeInterval)
-	if c.IsSet("max-inflight-bytes") {
-		cfg.MaxInflightBytes = c.Int64("max-inflight-bytes")
-	}
-	if c.IsSet("max-header-bytes") {
-		cfg.MaxHeaderBytes = c.Int("max-header-bytes")
-	}
-	if c.IsSet("batch-limit") {
-		cfg.BatchLimit = c.Int("batch-limit")
-	}
-	if c.IsSet("rate-limit") {
-		cfg.RateLimit = c.Float64("rate-limit")
-	}
-	if c.IsSet("rate-burst") {
-		cfg.RateBurst = c.Int("rate-burst")
-	}
-	str("token-url", &cfg.TokenURL)
-	str("sts-role-arn", &cfg.STS.RoleARN)
-	str("sts-session-policy", &cfg.STS.SessionPolicy)
-	dur("sts-duration", &cfg.STS.Duration)
-	str("exchange-token-url", &cfg.Exchange.TokenURL)
-	str("exchange-client-id", &cfg.Exchange.ClientID)
-	str("exchange-client-secret", &cfg.Exchange.ClientSecret)
-	str("exchange-audience", &cfg.Exchange.Audience)
-	if c.IsSet("exchange-param") {
-		cfg.Exchange.Params = map[string]string{}
-		for _, kv := range c.StringSlice("exchange-param") {
-			k, v, ok := strings.Cut(kv, "=")
-			if !ok || k == "" {
-				errs = append(errs, fmt.Errorf("--exchange-param %q: want name=value", kv))
-				continue
-			}
-			cfg.Exchange.Params[k] = v
-		}
-	}
-	if c.IsSet("collection") {
-		cfg.Collections = map[string]string{}
-		for _, kv := range c.StringSlice("collection") {
-			id, prefix, ok := strings.Cut(kv, "=")
-			if !ok || id == "" || prefix == "" {
-				errs = append(errs, fmt.Errorf("--collection %q: want ID=s3://bucket/folder/", kv))
-				continue
-			}
-			cfg.Collections[id] = prefix
-		}
-	}
-	dur("credentials-max-duration", &cfg.CredentialsMaxDuration)
-	if c.IsSet("credentials-enabled") {
-		cfg.CredentialsEnabled = c.Bool("credentials-enabled")
-	}
-	str("api-keys-file", &cfg.APIKeys.File)
-	dur("api-keys-max-lifetime", &cfg.APIKeys.MaxLifetime)
-	if c.IsSet("api-keys-max-per-user") {
-		cfg.APIKeys.MaxPerUser = c.Int("api-keys-max-per-user")
-	}
-	str("log-format", &cfg.LogFormat)
-	str("log-level", &cfg.LogLevel)
-	if err := errors.Join(append(errs, cfg.validate()...)...); err != nil {
-		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	if len(p.list) > 0 {
+		return nil, &configError{problems: p.list}
 	}
 	return &cfg, nil
 }
 
-// validate lists every problem with the configuration.
-func (c *Config) validate() []error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("  - "+format, args...)) }
-	if c.Listen == "" {
-		bad("listen: empty; e.g. 127.0.0.1:8080")
+// fromFlag applies the value of a flag or its variable.
+func (p *problems) fromFlag(cfg *Config, c *cli.Context, s *setting) {
+	name := s.name()
+	p.given[name] = true
+	switch s.kind {
+	case kindList:
+		s.many(cfg, c.StringSlice(s.flag))
+	case kindMap:
+		m := map[string]string{}
+		bad := false
+		for _, item := range c.StringSlice(s.flag) {
+			k, v, ok := strings.Cut(item, "=")
+			if !ok || k == "" {
+				p.add("%s %q: want %s", origin(s.flag, item), item, s.item)
+				bad = true
+				continue
+			}
+			m[k] = v
+		}
+		p.failed[name] = bad
+		s.pairs(cfg, m)
+	default:
+		v := c.String(s.flag)
+		if err := s.one(cfg, v); err != nil {
+			p.add("%s %q: %v", origin(s.flag, v), v, err)
+			p.failed[name] = true
+			return
+		}
+		p.failed[name] = false // a good value over a bad one in the file
 	}
-	if len(c.Issuers) == 0 {
-		bad("issuer: at least one trusted OpenID Provider is required (SIGNER_ISSUER)")
+}
+
+// origin names where a flag's value (or, for a list, an item) came from:
+// its SIGNER_* variable when that holds it, else the flag.
+func origin(flag, value string) string {
+	if v, ok := os.LookupEnv(env(flag)); ok && (v == value ||
+		slices.ContainsFunc(strings.Split(v, ","), func(item string) bool { return strings.TrimSpace(item) == value })) {
+		return env(flag)
 	}
-	for _, is := range c.Issuers {
-		if u, err := url.Parse(is); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			bad("issuer %q: not an absolute http(s) URL", is)
+	return "--" + flag
+}
+
+// readFile reads the YAML file over cfg, key by key through the table:
+// each problem names the file and its line (an unknown key, a key set twice,
+// a value of the wrong shape or that does not parse). It reports whether
+// the file could be read as YAML at all.
+func (p *problems) readFile(cfg *Config, file string) bool {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		p.add("%s %q: %v", origin(flagConfig, file), file, pathError(err))
+		return false
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		for _, e := range yamlerr.Problems(file, data, err) {
+			p.add("%v", e)
+		}
+		return false
+	}
+	if len(doc.Content) == 0 {
+		return true // empty: every setting keeps its default
+	}
+	return p.yamlMapping(cfg, file, doc.Content[0], "")
+}
+
+// pathError is the reason of a file error without the path, which the
+// problem names already.
+func pathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// yamlMapping reads the keys of the mapping n, whose keys' paths start with
+// prefix ("" at the top, "s3." in the s3 section). It reports whether n is
+// a mapping.
+func (p *problems) yamlMapping(cfg *Config, file string, n *yaml.Node, prefix string) bool {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind != yaml.MappingNode {
+		what := "the file"
+		if prefix != "" {
+			what = strings.TrimSuffix(prefix, ".")
+		}
+		p.add("%v", yamlerr.At(file, n.Line, "%s: want a mapping of settings (key: value), not %s", what, shape(n)))
+		for _, s := range settings { // the section's settings are not checked again
+			if prefix != "" && strings.HasPrefix(s.yaml, prefix) {
+				p.failed[s.name()] = true
+			}
+		}
+		return false
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		path := prefix + k.Value
+		if first, dup := seen[k.Value]; dup {
+			p.add("%v", yamlerr.At(file, k.Line, "%s: set twice (first at line %d)", path, first))
+			continue
+		}
+		seen[k.Value] = k.Line
+		switch {
+		case settingByYAML[path] != nil:
+			p.yamlValue(cfg, file, settingByYAML[path], v)
+		case yamlSections[path]:
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!null" { // "s3:" alone is an empty section
+				p.yamlMapping(cfg, file, v, path+".")
+			}
+		default:
+			p.add("%v", yamlerr.At(file, k.Line, "unknown key %s", path))
 		}
 	}
-	if len(c.Audiences) == 0 {
-		bad("audience: at least one accepted token audience is required (SIGNER_AUDIENCE)")
+	return true
+}
+
+// yamlValue reads the value of a setting's key.
+func (p *problems) yamlValue(cfg *Config, file string, s *setting, v *yaml.Node) {
+	if v.Kind == yaml.AliasNode {
+		v = v.Alias
 	}
-	switch c.Mode {
-	case "static":
-		if c.Policy == "" {
-			bad("policy: mode static needs a policy file (deny by default; SIGNER_POLICY)")
+	name := s.name()
+	p.given[name] = true
+	bad := func(line int, format string, args ...any) {
+		p.add("%v", yamlerr.At(file, line, format, args...))
+		p.failed[name] = true
+	}
+	null := v.Kind == yaml.ScalarNode && v.Tag == "!!null"
+	switch s.kind {
+	case kindList:
+		var items []string
+		switch {
+		case null:
+		case v.Kind != yaml.SequenceNode:
+			bad(v.Line, "%s: want a list such as [a, b], not %s", s.yaml, shape(v))
+			return
 		}
-	case "sts":
-		if c.Policy != "" {
-			bad("policy: not used in mode sts (the storage applies its own policies); remove it")
+		for _, e := range v.Content {
+			if e.Kind != yaml.ScalarNode {
+				bad(e.Line, "%s: want a list of single values, not of %ss", s.yaml, shape(e))
+				return
+			}
+			items = append(items, e.Value)
+		}
+		s.many(cfg, items)
+	case kindMap:
+		m := map[string]string{}
+		switch {
+		case null:
+		case v.Kind != yaml.MappingNode:
+			bad(v.Line, "%s: want a mapping such as {%s}, not %s", s.yaml, strings.Replace(s.item, "=", ": ", 1), shape(v))
+			return
+		}
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			k, e := v.Content[i], v.Content[i+1]
+			if k.Kind != yaml.ScalarNode || e.Kind != yaml.ScalarNode {
+				bad(k.Line, "%s: want %s pairs of single values", s.yaml, s.item)
+				return
+			}
+			m[k.Value] = e.Value
+		}
+		s.pairs(cfg, m)
+	default:
+		if v.Kind != yaml.ScalarNode {
+			bad(v.Line, "%s: want a single value, not %s", s.yaml, shape(v))
+			return
+		}
+		text := v.Value
+		if null {
+			text = ""
+		}
+		if err := s.one(cfg, text); err != nil {
+			bad(v.Line, "%s %q: %v", s.yaml, text, err)
+		}
+	}
+}
+
+// shape names the kind of a YAML node, for messages.
+func shape(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	}
+	return "a single value"
+}
+
+// validate checks the configuration and adds every problem to p, skipping
+// the checks of settings whose value did not parse (p.failed). It also
+// reads what can be read offline, before any network call: the policy file
+// (mode static), the collections' folders, the log level; they are kept for
+// buildAPI.
+func (c *Config) validate(p *problems) {
+	ok := p.ok
+	if ok(flagListen) && c.Listen == "" {
+		p.add("%s: empty; want host:port, e.g. %s", flagListen, settingByFlag[flagListen].def)
+	}
+	if ok(flagIssuer) {
+		if len(c.Issuers) == 0 {
+			p.add("%s: at least one trusted OpenID Provider is required (%s)", flagIssuer, env(flagIssuer))
+		}
+		for _, is := range c.Issuers {
+			if !httpURL(is) {
+				p.add("%s %q: not an absolute http(s) URL", flagIssuer, is)
+			}
+		}
+	}
+	if ok(flagAudience) && len(c.Audiences) == 0 {
+		p.add("%s: at least one accepted token audience is required (%s)", flagAudience, env(flagAudience))
+	}
+	switch {
+	case !ok(flagMode):
+	case c.Mode == signer.ModeStatic:
+		if ok(flagPolicy) {
+			c.readPolicy(p)
+		}
+	case c.Mode == signer.ModeSTS:
+		if ok(flagPolicy) && c.Policy != "" {
+			p.add("%s: not used in mode %s (the storage applies its own policies); remove it", flagPolicy, signer.ModeSTS)
 		}
 	default:
-		bad("mode %q: want static or sts", c.Mode)
+		p.add("%s %q: want %s or %s", flagMode, c.Mode, signer.ModeStatic, signer.ModeSTS)
 	}
-	if u, err := url.Parse(c.S3.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		bad("s3-endpoint %q: the storage's absolute http(s) URL is required (SIGNER_S3_ENDPOINT)", c.S3.Endpoint)
+	if ok(flagS3Endpoint) && !httpURL(c.S3.Endpoint) {
+		p.add("%s %q: the storage's absolute http(s) URL is required (%s)", flagS3Endpoint, c.S3.Endpoint, env(flagS3Endpoint))
 	}
-	for _, a := range c.S3.Aliases {
-		if u, err := url.Parse(a); err != nil || u.Host == "" {
-			bad("s3-alias %q: not an absolute URL", a)
+	if ok(flagS3Alias) {
+		for _, a := range c.S3.Aliases {
+			if u, err := url.Parse(a); err != nil || u.Host == "" {
+				p.add("%s %q: not an absolute URL", flagS3Alias, a)
+			}
 		}
 	}
-	if len(c.S3.Buckets) == 0 {
-		bad("s3-bucket: list the buckets that may be signed (deny by default; SIGNER_S3_BUCKET)")
+	if ok(flagS3Bucket) && len(c.S3.Buckets) == 0 {
+		p.add("%s: list the buckets that may be signed (deny by default; %s)", flagS3Bucket, env(flagS3Bucket))
 	}
-	if c.DefaultDuration <= 0 || c.MaxDuration <= 0 || c.DefaultDuration > c.MaxDuration {
-		bad("default-duration %v and max-duration %v: want 0 < default ≤ max", time.Duration(c.DefaultDuration), time.Duration(c.MaxDuration))
+	c.validateLimits(p)
+	if ok(flagExchangeTokenURL, flagMode) && c.Exchange.TokenURL != "" && c.Mode != signer.ModeSTS {
+		p.add("%s: token exchange feeds STS; it needs mode %s", flagExchangeTokenURL, signer.ModeSTS)
 	}
-	if time.Duration(c.MaxDuration) > presign.MaxLifetime {
-		bad("max-duration %v: SigV4 URLs live at most 7 days", time.Duration(c.MaxDuration))
+	if ok(flagExchangeTokenURL, flagExchangeClientID) && c.Exchange.TokenURL != "" && c.Exchange.ClientID == "" {
+		p.add("%s: required with %s", flagExchangeClientID, flagExchangeTokenURL)
 	}
-	if d := time.Duration(c.MinDuration); d < time.Second || d > time.Duration(c.DefaultDuration) {
-		bad("min-duration %v: want 1s ≤ min-duration ≤ default-duration (%v)", d, time.Duration(c.DefaultDuration))
+	if d := c.STS.Duration; ok(flagSTSDuration) && (d < presign.MinSessionDuration || d > presign.MaxSessionDuration) {
+		p.add("%s %s: STS sessions last %s to %s", flagSTSDuration, fmtDuration(d), fmtDuration(presign.MinSessionDuration), fmtDuration(presign.MaxSessionDuration))
 	}
-	if d := time.Duration(c.ClockSkew); d < 0 || d > maxClockSkew {
-		bad("clock-skew %v: want 0 to %v", d, maxClockSkew)
+	c.validateCredentials(p)
+	c.validateAPIKeys(p)
+	if ok(flagLogFormat) && c.LogFormat != "json" && c.LogFormat != "text" {
+		p.add("%s %q: want json or text", flagLogFormat, c.LogFormat)
 	}
-	if c.MaxInflightBytes != 0 && c.MaxInflightBytes < signer.MaxSTACBody {
-		bad("max-inflight-bytes %d: want at least %d (the largest request body, a /sign/stac document), or 0 for the default", c.MaxInflightBytes, signer.MaxSTACBody)
+	if ok(flagLogLevel) {
+		if err := c.logLevel.UnmarshalText([]byte(c.LogLevel)); err != nil {
+			p.add("%s %q: want debug, info, warn or error", flagLogLevel, c.LogLevel)
+		}
 	}
-	if c.MaxHeaderBytes < 8<<10 || c.MaxHeaderBytes > maxHeaderBytesCap {
-		bad("max-header-bytes %d: want %d to %d (a bearer token alone may take %d)", c.MaxHeaderBytes, 8<<10, maxHeaderBytesCap, auth.MaxTokenSize)
+}
+
+// httpURL reports whether s is an absolute http(s) URL.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+// readPolicy reads the policy file of mode static, its problems among the
+// others.
+func (c *Config) readPolicy(p *problems) {
+	if c.Policy == "" {
+		p.add("%s: mode %s needs a policy file (deny by default; %s)", flagPolicy, signer.ModeStatic, env(flagPolicy))
+		return
 	}
-	if d := time.Duration(c.ProbeInterval); d < 100*time.Millisecond || d > 10*time.Minute {
-		bad("probe-interval %v: want 100ms to 10m", d)
+	pol, err := policy.Load(c.Policy)
+	var joined interface{ Unwrap() []error }
+	switch {
+	case err == nil:
+		c.policy = pol
+	case errors.As(err, new(*fs.PathError)):
+		p.add("%s %q: %v", flagPolicy, c.Policy, pathError(err))
+	case errors.As(err, &joined):
+		for _, e := range joined.Unwrap() {
+			p.add("%v", e) // "file:line: …"
+		}
+	default:
+		p.add("%s %q: %v", flagPolicy, c.Policy, err)
 	}
-	if c.BatchLimit < 1 || c.BatchLimit > 100000 {
-		bad("batch-limit %d: want 1..100000", c.BatchLimit)
+}
+
+// validateLimits checks the lifetimes, limits and intervals.
+func (c *Config) validateLimits(p *problems) {
+	ok := p.ok
+	if ok(flagDefaultDuration, flagMaxDuration) && (c.DefaultDuration <= 0 || c.MaxDuration <= 0 || c.DefaultDuration > c.MaxDuration) {
+		p.add("%s %s and %s %s: want 0 < %s ≤ %s", flagDefaultDuration, fmtDuration(c.DefaultDuration), flagMaxDuration, fmtDuration(c.MaxDuration),
+			flagDefaultDuration, flagMaxDuration)
 	}
-	if c.RateLimit < 0 || c.RateBurst < 0 {
-		bad("rate-limit and rate-burst must not be negative")
+	if ok(flagMaxDuration) && c.MaxDuration > presign.MaxLifetime {
+		p.add("%s %s: SigV4 URLs live at most %s", flagMaxDuration, fmtDuration(c.MaxDuration), fmtDuration(presign.MaxLifetime))
 	}
-	if c.Exchange.TokenURL != "" && c.Mode != "sts" {
-		bad("exchange: token exchange feeds STS; it needs mode sts")
+	if d := c.MinDuration; ok(flagMinDuration, flagDefaultDuration) && (d < time.Second || d > c.DefaultDuration) {
+		p.add("%s %s: want 1s ≤ %s ≤ %s (%s)", flagMinDuration, fmtDuration(d), flagMinDuration, flagDefaultDuration, fmtDuration(c.DefaultDuration))
 	}
-	if c.Exchange.TokenURL != "" && c.Exchange.ClientID == "" {
-		bad("exchange-client-id: required with exchange-token-url")
+	if d := c.ClockSkew; ok(flagClockSkew) && (d < 0 || d > maxClockSkew) {
+		p.add("%s %s: want 0 to %s", flagClockSkew, fmtDuration(d), fmtDuration(maxClockSkew))
 	}
-	errs = append(errs, c.validateCredentials()...)
-	errs = append(errs, c.validateAPIKeys()...)
-	if c.LogFormat != "json" && c.LogFormat != "text" {
-		bad("log-format %q: want json or text", c.LogFormat)
+	if ok(flagMaxInflightBytes) && c.MaxInflightBytes != 0 && c.MaxInflightBytes < signer.MaxSTACBody {
+		p.add("%s %d: want at least %d (the largest request body, a /sign/stac document), or 0 for the default", flagMaxInflightBytes, c.MaxInflightBytes, signer.MaxSTACBody)
 	}
-	return errs
+	if ok(flagMaxHeaderBytes) && (c.MaxHeaderBytes < minHeaderBytes || c.MaxHeaderBytes > maxHeaderBytes) {
+		p.add("%s %d: want %d to %d (a bearer token alone may take %d)", flagMaxHeaderBytes, c.MaxHeaderBytes, minHeaderBytes, maxHeaderBytes, auth.MaxTokenSize)
+	}
+	if d := c.ProbeInterval; ok(flagProbeInterval) && (d < minProbeInterval || d > maxProbeInterval) {
+		p.add("%s %s: want %s to %s", flagProbeInterval, fmtDuration(d), fmtDuration(minProbeInterval), fmtDuration(maxProbeInterval))
+	}
+	if ok(flagBatchLimit) && (c.BatchLimit < 1 || c.BatchLimit > maxBatchLimit) {
+		p.add("%s %d: want 1..%d", flagBatchLimit, c.BatchLimit, maxBatchLimit)
+	}
+	if ok(flagRateLimit) && c.RateLimit < 0 {
+		p.add("%s %v: must not be negative (0: no limit)", flagRateLimit, c.RateLimit)
+	}
+	if ok(flagRateBurst) && c.RateBurst < 0 {
+		p.add("%s %d: must not be negative", flagRateBurst, c.RateBurst)
+	}
 }
 
 // collectionID is what a collection may be called (it appears in request
 // bodies and logs).
 var collectionID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
-// validateCredentials checks the settings of POST /credentials.
-func (c *Config) validateCredentials() []error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("  - "+format, args...)) }
-	if d := time.Duration(c.CredentialsMaxDuration); d < presign.MinSessionDuration || d > presign.MaxSessionDuration {
-		bad("credentials-max-duration %v: STS sessions last 15m to 12h", d)
+// validateCredentials checks the settings of POST /credentials and reads
+// the collections' folders.
+func (c *Config) validateCredentials(p *problems) {
+	ok := p.ok
+	if d := c.CredentialsMaxDuration; ok(flagCredentialsMaxDuration) && (d < presign.MinSessionDuration || d > presign.MaxSessionDuration) {
+		p.add("%s %s: STS sessions last %s to %s", flagCredentialsMaxDuration, fmtDuration(d), fmtDuration(presign.MinSessionDuration), fmtDuration(presign.MaxSessionDuration))
 	}
-	if c.CredentialsEnabled && c.Mode != "sts" {
-		bad("credentials-enabled: POST /credentials needs mode sts (in mode static the signer's own credentials would be handed out)")
+	if ok(flagCredentialsEnabled, flagMode) && c.CredentialsEnabled && c.Mode != signer.ModeSTS {
+		p.add("%s: POST /credentials needs mode %s (in mode %s the signer's own credentials would be handed out)", flagCredentialsEnabled, signer.ModeSTS, signer.ModeStatic)
 	}
-	if len(c.Collections) == 0 {
-		return errs
+	if !ok(flagCollection) || len(c.Collections) == 0 {
+		return
 	}
-	if c.Mode != "sts" {
-		bad("collections: POST /credentials needs mode sts")
+	if ok(flagMode) && c.Mode != signer.ModeSTS {
+		p.add("%s: POST /credentials needs mode %s", flagCollection, signer.ModeSTS)
 	}
-	if !c.CredentialsEnabled {
-		bad("collections: they are for POST /credentials, which is off; set credentials-enabled")
+	if ok(flagCredentialsEnabled) && !c.CredentialsEnabled {
+		p.add("%s: the collections are for POST /credentials, which is off; set %s", flagCollection, flagCredentialsEnabled)
 	}
-	if c.STS.SessionPolicy != "" {
-		bad("collections: POST /credentials is off when sts-session-policy is set (STS takes one inline session policy)")
+	if ok(flagSTSSessionPolicy) && c.STS.SessionPolicy != "" {
+		p.add("%s: POST /credentials is off when %s is set (STS takes one inline session policy)", flagCollection, flagSTSSessionPolicy)
 	}
 	st := c.storage()
-	if st.Endpoint == nil || st.Endpoint.Host == "" {
-		return errs // reported by validate
+	if !ok(flagS3Endpoint, flagS3Bucket, flagS3Alias) || !httpURL(c.S3.Endpoint) {
+		return // reported by validate
 	}
 	ids := make([]string, 0, len(c.Collections))
 	for id := range c.Collections {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	c.collections = map[string]presign.Scope{}
 	for _, id := range ids {
 		if !collectionID.MatchString(id) {
-			bad("collection %q: an id is 1 to 128 letters, digits, '.', '_' or '-'", id)
+			p.add("%s %q: an id is 1 to 128 letters, digits, '.', '_' or '-'", flagCollection, id)
 		}
-		if _, err := st.ParsePrefix(c.Collections[id]); err != nil {
-			bad("collection %s: %v (want s3://bucket/folder/ in an s3-bucket)", id, err)
+		sc, err := st.ParsePrefix(c.Collections[id])
+		if err != nil {
+			p.add("%s %s: %v (want s3://bucket/folder/ in an %s)", flagCollection, id, err, flagS3Bucket)
+			continue
 		}
+		c.collections[id] = sc
 	}
-	return errs
 }
 
 // storage is the managed storage as configured (URLs that do not parse are
 // left out: validate reports them).
 func (c *Config) storage() *presign.Storage {
-	st := &presign.Storage{Buckets: c.S3.Buckets, Region: c.S3.Region, PathStyle: c.S3.PathStyle == nil || *c.S3.PathStyle}
+	st := &presign.Storage{Buckets: c.S3.Buckets, Region: c.S3.Region, PathStyle: c.S3.PathStyle}
 	if u, err := url.Parse(c.S3.Endpoint); err == nil {
 		st.Endpoint = u
 	}
@@ -410,24 +575,32 @@ func (c *Config) storage() *presign.Storage {
 }
 
 // validateAPIKeys checks the API-key settings.
-func (c *Config) validateAPIKeys() []error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("  - "+format, args...)) }
+func (c *Config) validateAPIKeys(p *problems) {
+	ok := p.ok
 	k := c.APIKeys
+	if !ok(flagAPIKeysFile) {
+		return
+	}
 	if k.File == "" {
-		if k.MaxLifetime != 0 || k.MaxPerUser != 0 {
-			bad("api-keys-max-lifetime, api-keys-max-per-user: API keys are off; set api-keys-file (SIGNER_API_KEYS_FILE) to enable them")
+		var set []string
+		for _, name := range []string{flagAPIKeysMaxLifetime, flagAPIKeysMaxPerUser} {
+			if p.given[name] && ok(name) {
+				set = append(set, name)
+			}
 		}
-		return errs
+		if len(set) > 0 {
+			p.add("%s: API keys are off; set %s (%s) to enable them", strings.Join(set, ", "), flagAPIKeysFile, env(flagAPIKeysFile))
+		}
+		return
 	}
-	if c.Mode == "sts" {
-		bad("api-keys-file: API keys need mode static (in mode sts the storage's STS needs the user's own token, which a request made with an API key does not carry)")
+	if ok(flagMode) && c.Mode == signer.ModeSTS {
+		p.add("%s: API keys need mode %s (in mode %s the storage's STS needs the user's own token, which a request made with an API key does not carry)",
+			flagAPIKeysFile, signer.ModeStatic, signer.ModeSTS)
 	}
-	if d := time.Duration(k.MaxLifetime); d < 0 || d > maxAPIKeyLifetime {
-		bad("api-keys-max-lifetime %v: want a positive duration of at most %v (0: 2160h, 90 days)", d, maxAPIKeyLifetime)
+	if d := k.MaxLifetime; ok(flagAPIKeysMaxLifetime) && (d <= 0 || d > maxAPIKeyLifetime) {
+		p.add("%s %s: want a positive duration of at most %s", flagAPIKeysMaxLifetime, fmtDuration(d), fmtDuration(maxAPIKeyLifetime))
 	}
-	if k.MaxPerUser < 0 || k.MaxPerUser > 1000 {
-		bad("api-keys-max-per-user %d: want 1..1000 (0: 20)", k.MaxPerUser)
+	if n := k.MaxPerUser; ok(flagAPIKeysMaxPerUser) && (n < 1 || n > maxAPIKeysPerUser) {
+		p.add("%s %d: want 1..%d", flagAPIKeysMaxPerUser, n, maxAPIKeysPerUser)
 	}
-	return errs
 }

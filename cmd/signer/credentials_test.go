@@ -50,7 +50,7 @@ collections:
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, want := range []string{"credentials-max-duration 13h0m0s", `collection "bad id": an id is`, `collection elsewhere: href not on the managed storage: bucket "other"`,
+	for _, want := range []string{"credentials-max-duration 13h: STS sessions last 15m to 12h", `collection "bad id": an id is`, `collection elsewhere: href not on the managed storage: bucket "other"`,
 		"collection wild: invalid href: * ? and $", `collection escape: invalid href: ".." segment`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
@@ -67,11 +67,11 @@ collections:
 		args []string
 		want string
 	}{
-		{[]string{"--mode", "static", "--policy", policy, "--collection", "s2=s3://eodata/s2/"}, "collections: POST /credentials needs mode sts"},
+		{[]string{"--mode", "static", "--policy", policy, "--collection", "s2=s3://eodata/s2/"}, "collection: POST /credentials needs mode sts"},
 		{[]string{"--mode", "sts", "--sts-session-policy", `{"Version":"2012-10-17","Statement":[]}`, "--collection", "s2=s3://eodata/s2/"}, "POST /credentials is off when sts-session-policy is set"},
 		{[]string{"--mode", "sts", "--collection", "s2"}, `--collection "s2": want ID=s3://bucket/folder/`},
-		{[]string{"--mode", "sts", "--credentials-max-duration", "5m"}, "credentials-max-duration 5m0s"},
-		{[]string{"--mode", "sts", "--collection", "s2=s3://eodata/s2/"}, "collections: they are for POST /credentials, which is off; set credentials-enabled"},
+		{[]string{"--mode", "sts", "--credentials-max-duration", "5m"}, "credentials-max-duration 5m: STS sessions last 15m to 12h"},
+		{[]string{"--mode", "sts", "--collection", "s2=s3://eodata/s2/"}, "collection: the collections are for POST /credentials, which is off; set credentials-enabled"},
 		{[]string{"--mode", "static", "--policy", policy, "--credentials-enabled"}, "credentials-enabled: POST /credentials needs mode sts"},
 	} {
 		if _, err := loadCredentialsArgs(t, append(base, c.args...)...); err == nil || !strings.Contains(err.Error(), c.want) {

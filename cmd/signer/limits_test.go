@@ -95,9 +95,9 @@ func TestLimitSettings(t *testing.T) {
 		args []string
 		want string
 	}{
-		"min above default": {[]string{"--min-duration", "2h"}, "min-duration 2h0m0s: want 1s ≤ min-duration ≤ default-duration (1h0m0s)"},
+		"min above default": {[]string{"--min-duration", "2h"}, "min-duration 2h: want 1s ≤ min-duration ≤ default-duration (1h)"},
 		"min zero":          {[]string{"--min-duration", "0"}, "min-duration 0s"},
-		"skew":              {[]string{"--clock-skew", "10m"}, "clock-skew 10m0s: want 0 to 5m0s"},
+		"skew":              {[]string{"--clock-skew", "10m"}, "clock-skew 10m: want 0 to 5m"},
 		"negative skew":     {[]string{"--clock-skew", "-1s"}, "clock-skew -1s"},
 		"inflight":          {[]string{"--max-inflight-bytes", "1000"}, "max-inflight-bytes 1000: want at least 8388608"},
 		"headers":           {[]string{"--max-header-bytes", "100"}, "max-header-bytes 100: want 8192 to 1048576"},

@@ -6,8 +6,13 @@
 //	signer sign    get signed URLs from a running signer
 //	signer version
 //
+// The settings of serve are one table (settings.go): each setting's flag,
+// SIGNER_* variable, YAML key, default and parser. load (config.go) reads
+// the YAML file over the defaults, then the variables and flags, and checks
+// the whole, policy file included, before any network call.
+//
 // Exit codes: 0 success, 1 error (including an invalid configuration, whose
-// every problem is listed first).
+// every problem is listed first, one per line).
 package main
 
 import (

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -288,14 +287,19 @@ func checkREADMEOutput(t *testing.T, c, out string, objects map[string][]byte, d
 }
 
 // TestREADMESignerConfigReference: the table of docs/signer.md's
-// "Configuration reference" names every flag of `signer serve` with its
-// environment variable, and every key of the YAML file (Config's yaml tags,
-// nested keys joined with dots), and nothing else.
+// "Configuration reference" documents every setting of signer serve's table
+// (settings.go), and nothing else: each flag with its environment variable,
+// the setting's YAML key in the same row, and the default its flag shows;
+// and every other flag of `signer serve` (--config).
 func TestREADMESignerConfigReference(t *testing.T) {
 	table := docSection(t, repoFile(t, "docs/signer.md"), "docs/signer.md", "## Configuration reference")
 	code := regexp.MustCompile("`([^`]+)`")
-	flags := map[string]string{} // --name → the variable cell
-	keys := map[string]bool{}
+	type row struct {
+		flags                   []string
+		variable, key, def, txt string
+	}
+	byFlag := map[string]*row{} // flag name → its row
+	byKey := map[string]*row{}  // YAML key → its row
 	rows := 0
 	for _, line := range strings.Split(table, "\n") {
 		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| flag ") {
@@ -307,13 +311,16 @@ func TestREADMESignerConfigReference(t *testing.T) {
 			continue
 		}
 		rows++
+		r := &row{variable: cells[1], def: cells[4], txt: line}
 		for _, m := range code.FindAllStringSubmatch(cells[0], -1) {
 			if strings.HasPrefix(m[1], "--") {
-				flags[strings.TrimPrefix(m[1], "--")] = cells[1]
+				r.flags = append(r.flags, strings.TrimPrefix(m[1], "--"))
+				byFlag[strings.TrimPrefix(m[1], "--")] = r
 			}
 		}
 		for _, m := range code.FindAllStringSubmatch(cells[2], -1) {
-			keys[m[1]] = true
+			r.key = m[1]
+			byKey[m[1]] = r
 		}
 	}
 	if rows < 30 {
@@ -325,67 +332,46 @@ func TestREADMESignerConfigReference(t *testing.T) {
 	for _, f := range serve.Flags {
 		name := f.Names()[0]
 		served[name] = true
-		cell, ok := flags[name]
+		r, ok := byFlag[name]
 		if !ok {
 			t.Errorf("docs/signer.md's configuration table lacks --%s", name)
 			continue
 		}
 		if df, ok := f.(cli.DocGenerationFlag); ok {
 			for _, v := range df.GetEnvVars() {
-				if !strings.Contains(cell, "`"+v+"`") {
-					t.Errorf("docs/signer.md: --%s's variable is %s, the table says %q", name, v, strings.TrimSpace(cell))
+				if !strings.Contains(r.variable, "`"+v+"`") {
+					t.Errorf("docs/signer.md: --%s's variable is %s, the table says %q", name, v, strings.TrimSpace(r.variable))
 				}
 			}
 		}
 	}
-	for name := range flags {
+	for name := range byFlag {
 		if !served[name] {
 			t.Errorf("docs/signer.md documents --%s, which signer serve does not have", name)
 		}
 	}
 
-	want := map[string]bool{}
-	yamlKeys(reflect.TypeFor[Config](), "", want)
-	if len(want) < 30 {
-		t.Fatalf("only %d YAML keys found in Config: %v", len(want), want)
+	if len(settings) < 30 {
+		t.Fatalf("only %d settings in the table", len(settings))
 	}
-	for k := range want {
-		if !keys[k] {
-			t.Errorf("docs/signer.md's configuration table lacks the YAML key %s", k)
-		}
-	}
-	for k := range keys {
-		if !want[k] {
-			t.Errorf("docs/signer.md documents the YAML key %s, which the configuration file does not have", k)
-		}
-	}
-}
-
-// yamlKeys adds the keys of the YAML form of struct type typ to keys: a
-// nested struct's as "outer.inner", inline structs' at their parent's level.
-func yamlKeys(typ reflect.Type, prefix string, keys map[string]bool) {
-	for i := range typ.NumField() {
-		f := typ.Field(i)
-		tag := f.Tag.Get("yaml")
-		if !f.IsExported() || tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if name == "" && !strings.Contains(opts, "inline") {
-			name = strings.ToLower(f.Name) // the yaml package's default
-		}
-		ft := f.Type
-		if ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		_, custom := reflect.PointerTo(ft).MethodByName("UnmarshalYAML")
+	for _, s := range settings {
+		r, ok := byKey[s.yaml]
 		switch {
-		case strings.Contains(opts, "inline"):
-			yamlKeys(ft, prefix, keys)
-		case ft.Kind() == reflect.Struct && !custom:
-			yamlKeys(ft, prefix+name+".", keys)
-		default:
-			keys[prefix+name] = true
+		case !ok:
+			t.Errorf("docs/signer.md's configuration table lacks the YAML key %s", s.yaml)
+			continue
+		case s.flag != "" && !slices.Contains(r.flags, s.flag):
+			t.Errorf("docs/signer.md: the YAML key %s is --%s's, the table puts it in the row of %v", s.yaml, s.flag, r.flags)
+		case s.flag == "" && len(r.flags) > 0:
+			t.Errorf("docs/signer.md: the YAML key %s has no flag, the table gives it %v", s.yaml, r.flags)
+		}
+		if s.def != "" && s.defaultText == "" && !strings.Contains(r.def, "`"+s.def+"`") {
+			t.Errorf("docs/signer.md: the default of %s is %s (as --help shows it), the table says %q", s.name(), s.def, strings.TrimSpace(r.def))
+		}
+	}
+	for k := range byKey {
+		if settingByYAML[k] == nil {
+			t.Errorf("docs/signer.md documents the YAML key %s, which the configuration file does not have", k)
 		}
 	}
 }

@@ -25,6 +25,10 @@ var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "P
 // MaxTokenSize bounds a bearer token.
 const MaxTokenSize = 16 << 10
 
+// DefaultLeeway is Options.Leeway unless set: the clock skew tolerated on
+// the time claims.
+const DefaultLeeway = 30 * time.Second
+
 // Issuer is a trusted OpenID Provider.
 type Issuer struct {
 	// URL is the issuer identifier, exactly as in the tokens' iss claim.
@@ -42,8 +46,8 @@ type Options struct {
 	Algorithms []string // default DefaultAlgorithms
 	// Leeway is the clock skew tolerated on the time claims: a token is
 	// refused once now > exp + Leeway, while now < nbf - Leeway, and when
-	// iat > now + Leeway (issued in the future). Default 30 s; negative:
-	// none.
+	// iat > now + Leeway (issued in the future). Default DefaultLeeway;
+	// negative: none.
 	Leeway     time.Duration
 	HTTPClient *http.Client // discovery and JWKS; default 10 s timeout
 	Now        func() time.Time
@@ -136,7 +140,7 @@ func NewVerifier(opts Options) (*Verifier, error) {
 	}
 	switch {
 	case opts.Leeway == 0:
-		opts.Leeway = 30 * time.Second
+		opts.Leeway = DefaultLeeway
 	case opts.Leeway < 0:
 		opts.Leeway = 0
 	}

@@ -10,6 +10,10 @@
 // groups), inserted literally so a claim can never widen a pattern. A rule
 // whose variable names a missing claim matches nothing.
 //
+// Load and Parse report every problem of a policy at once, one error each
+// (errors.Join) with its line, and the file's name for Load: a YAML problem
+// where it is (internal/yamlerr), a rule's problem at the rule.
+//
 // Neighbours: internal/auth supplies the claims; internal/signer asks
 // Allowed before internal/presign signs. In sts mode the storage applies its
 // own policies and this package is not used.

@@ -1,14 +1,17 @@
 package policy
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"gitlab.com/eocat/eocat/internal/yamlerr"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -31,24 +34,39 @@ type Policy struct {
 
 var knownMethods = map[string]bool{"GET": true, "HEAD": true, "PUT": true}
 
-// Load reads and compiles a YAML policy file.
+// Load reads and compiles a YAML policy file. A file that cannot be read
+// is the *fs.PathError of reading it; otherwise, as Parse, with each problem
+// naming the file: "file:line: …".
 func Load(file string) (*Policy, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
+		return nil, err
 	}
-	return Parse(data)
+	return parse(file, data)
 }
 
-// Parse compiles a YAML policy, reporting every problem at once.
-func Parse(data []byte) (*Policy, error) {
+// Parse compiles a YAML policy, reporting every problem at once: the error
+// joins one error per problem (errors.Join), each with its line ("line N:
+// …"): a YAML problem (syntax, an unknown key, a wrong type) where it is, a
+// rule's problem at the rule.
+func Parse(data []byte) (*Policy, error) { return parse("", data) }
+
+func parse(file string, data []byte) (*Policy, error) {
 	var p Policy
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
+		return nil, errors.Join(yamlerr.Problems(file, data, err)...)
 	}
+	lines := ruleLines(data)
 	var errs []error
+	bad := func(i int, format string, args ...any) {
+		line := 0
+		if i < len(lines) {
+			line = lines[i]
+		}
+		errs = append(errs, yamlerr.At(file, line, format, args...))
+	}
 	for i := range p.Rules {
 		r := &p.Rules[i]
 		name := r.Name
@@ -57,31 +75,32 @@ func Parse(data []byte) (*Policy, error) {
 			r.Name = name
 		}
 		if len(r.Allow) == 0 {
-			errs = append(errs, fmt.Errorf("%s: allow lists no method (GET, HEAD, PUT)", name))
+			bad(i, "%s: allow lists no method (GET, HEAD, PUT)", name)
 		}
 		r.methods = map[string]bool{}
 		for _, m := range r.Allow {
 			m = strings.ToUpper(m)
 			if !knownMethods[m] {
-				errs = append(errs, fmt.Errorf("%s: method %q cannot be presigned (GET, HEAD, PUT)", name, m))
+				bad(i, "%s: method %q cannot be presigned (GET, HEAD, PUT)", name, m)
 			}
 			r.methods[m] = true
 		}
 		if len(r.Resources) == 0 {
-			errs = append(errs, fmt.Errorf("%s: resources lists no bucket/key pattern", name))
+			bad(i, "%s: resources lists no bucket/key pattern", name)
 		}
 		for _, res := range r.Resources {
 			pt, err := compile(res)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: resource %q: %w", name, res, err))
+				bad(i, "%s: resource %q: %v", name, res, err)
 				continue
 			}
 			r.resources = append(r.resources, pt)
 		}
 		r.when = map[string][]pattern{}
-		for claim, pats := range r.When {
+		for _, claim := range slices.Sorted(maps.Keys(r.When)) {
+			pats := r.When[claim]
 			if len(pats) == 0 {
-				errs = append(errs, fmt.Errorf("%s: when.%s lists no value", name, claim))
+				bad(i, "%s: when.%s lists no value", name, claim)
 			}
 			for _, g := range pats {
 				r.when[claim] = append(r.when[claim], compileGlob(g))
@@ -89,9 +108,28 @@ func Parse(data []byte) (*Policy, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("policy: %w", errors.Join(errs...))
+		return nil, errors.Join(errs...)
 	}
 	return &p, nil
+}
+
+// ruleLines returns the line of each rule of a policy that decoded.
+func ruleLines(data []byte) []int {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "rules" {
+			var lines []int
+			for _, r := range root.Content[i+1].Content {
+				lines = append(lines, r.Line)
+			}
+			return lines
+		}
+	}
+	return nil
 }
 
 // Allowed reports whether claims may have method presigned on bucket/key,

@@ -1,6 +1,10 @@
 package policy
 
 import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -85,8 +89,51 @@ rules:
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
-	if _, err := Parse([]byte("rules:\n  - allow: [GET]\n    resource: [a/b]\n")); err == nil || !strings.Contains(err.Error(), "resource") {
-		t.Errorf("unknown field accepted: %v", err)
+	if _, err := Parse([]byte("rules:\n  - allow: [GET]\n    resource: [a/b]\n")); err == nil || err.Error() != "line 3: unknown key resource" {
+		t.Errorf("unknown field: %v", err)
+	}
+}
+
+// Load names the file and the line of every problem, one error each: the
+// rule's line for a rule's problems, the YAML problem's own line otherwise.
+func TestLoadProblemsNameFileAndLine(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	for _, c := range []struct {
+		name, text string
+		want       []string
+	}{
+		{"rules.yaml", "# two rules\nrules:\n  - {allow: [GET], resources: [\"eodata/*\"]}\n  - name: b\n    when: {groups: []}\n    allow: [FETCH]\n",
+			[]string{`rules.yaml:4: b: method "FETCH" cannot be presigned (GET, HEAD, PUT)`, "rules.yaml:4: b: resources lists no bucket/key pattern", "rules.yaml:4: b: when.groups lists no value"}},
+		{"keys.yaml", "rules:\n  - allow: [GET]\n    resources: [a/b]\n    resource: [a/c]\nrule: []\n",
+			[]string{"keys.yaml:4: unknown key resource", "keys.yaml:5: unknown key rule"}},
+		{"types.yaml", "rules:\n  - allow: GET\n    resources: [a/b]\n",
+			[]string{"types.yaml:2: cannot unmarshal !!str `GET` into []string"}},
+		{"syntax.yaml", "rules:\n  - allow: [GET\n    resources: [a/b]\n",
+			[]string{"syntax.yaml:2: did not find expected ',' or ']'"}},
+		{"empty.yaml", "", []string{"empty.yaml: the file is empty"}},
+	} {
+		f := write(c.name, c.text)
+		_, err := Load(f)
+		var got []string
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				got = append(got, strings.TrimPrefix(e.Error(), dir+string(filepath.Separator)))
+			}
+		}
+		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+			t.Errorf("%s: got\n%s\nwant\n%s\n(error %v)", c.name, strings.Join(got, "\n"), strings.Join(c.want, "\n"), err)
+		}
+	}
+	var pe *fs.PathError
+	if _, err := Load(filepath.Join(dir, "missing.yaml")); !errors.As(err, &pe) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v, want its *fs.PathError", err)
 	}
 }
 

@@ -34,7 +34,7 @@ type STSOptions struct {
 	Client         *sts.Client
 	RoleARN        string        // optional: the role to assume
 	SessionPolicy  string        // optional: an IAM policy narrowing the session
-	Duration       time.Duration // requested session length; default 1 h
+	Duration       time.Duration // requested session length; default DefaultSessionDuration
 	RefreshBefore  time.Duration // renew this long before expiry; default 5 min
 	Exchanger      TokenExchanger
 	MaxCachedUsers int // default 10,000
@@ -56,7 +56,7 @@ type STS struct {
 // NewSTS returns an STS credential source.
 func NewSTS(o STSOptions) *STS {
 	if o.Duration <= 0 {
-		o.Duration = time.Hour
+		o.Duration = DefaultSessionDuration
 	}
 	if o.RefreshBefore <= 0 {
 		o.RefreshBefore = 5 * time.Minute
@@ -150,6 +150,8 @@ type Scope struct {
 const (
 	MinSessionDuration = 15 * time.Minute
 	MaxSessionDuration = 12 * time.Hour
+	// DefaultSessionDuration is STSOptions.Duration unless set.
+	DefaultSessionDuration = time.Hour
 	// maxSessionPolicy is the size limit of an inline session policy.
 	maxSessionPolicy = 2048
 )

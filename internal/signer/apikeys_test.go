@@ -321,18 +321,6 @@ func TestAPIKeysDisabledAndOpenAPI(t *testing.T) {
 	}
 }
 
-func TestAPIKeysNeedStaticMode(t *testing.T) {
-	store, err := apikey.OpenFile(filepath.Join(t.TempDir(), "k.json"), apikey.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	_, err = New(Config{Mode: ModeSTS, APIKeys: store})
-	if err == nil || !strings.Contains(err.Error(), "API keys need mode static") {
-		t.Fatalf("sts with API keys: %v", err)
-	}
-}
-
 // A key made through an issuer the signer no longer trusts stops working,
 // with the same answer as any invalid key.
 func TestAPIKeyOfAnUntrustedIssuer(t *testing.T) {

@@ -116,7 +116,7 @@ func (s *Server) credentialsScope(prefix, collection string) (presign.Scope, err
 	case prefix != "" && collection != "":
 		return presign.Scope{}, errorf(http.StatusBadRequest, codeBadRequest, "give either prefix or collection, not both")
 	case collection != "":
-		sc, ok := s.collections[collection]
+		sc, ok := s.cfg.Collections[collection]
 		if !ok {
 			return presign.Scope{}, errorf(http.StatusNotFound, codeNotFound, "unknown collection %q", collection)
 		}
@@ -134,19 +134,9 @@ func (s *Server) credentialsScope(prefix, collection string) (presign.Scope, err
 	return presign.Scope{}, errorf(http.StatusBadRequest, codeBadRequest, "give a prefix (s3://bucket/folder/) or a collection")
 }
 
-// credentialsLifetimes are the default and longest session lengths, within
-// what STS issues.
+// credentialsLifetimes are the default and longest session lengths.
 func (s *Server) credentialsLifetimes() (def, longest time.Duration) {
-	longest = s.cfg.CredentialsMaxLifetime
-	if longest <= 0 {
-		longest = time.Hour
-	}
-	longest = min(max(longest, presign.MinSessionDuration), presign.MaxSessionDuration)
-	def = s.cfg.CredentialsDefaultLifetime
-	if def <= 0 {
-		def = time.Hour
-	}
-	return min(max(def, presign.MinSessionDuration), longest), longest
+	return s.cfg.CredentialsDefaultLifetime, s.cfg.CredentialsMaxLifetime
 }
 
 // sessionLength checks a requested session length in seconds (nil means the

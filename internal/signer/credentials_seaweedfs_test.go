@@ -88,12 +88,13 @@ func TestCredentialsAgainstSeaweedFS(t *testing.T) {
 		RoleARN: "arn:aws:iam::role/user",
 	})
 	logs := &testenv.LockedBuffer{}
+	storage := &presign.Storage{Endpoint: ep, Buckets: []string{"eodata"}, PathStyle: true, Region: "us-east-1"}
 	srv, err := New(Config{Mode: ModeSTS, Verifier: v, Credentials: stsCreds, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
-		Storage:                &presign.Storage{Endpoint: ep, Buckets: []string{"eodata"}, PathStyle: true, Region: "us-east-1"},
+		Storage:                storage,
 		CredentialsEnabled:     true,
-		Collections:            map[string]string{"alice-a": "s3://eodata/users/alice/a/"},
+		Collections:            collections(t, storage, map[string]string{"alice-a": "s3://eodata/users/alice/a/"}),
 		CredentialsMaxLifetime: 2 * time.Hour,
-		Counters:               map[string]Counter{"signer_sts_calls_total": stsCreds.Calls, "signer_credentials_issued_total": stsCreds.Scoped}})
+		Counters:               map[string]Counter{MetricSTSCalls: stsCreds.Calls, MetricCredentialsIssued: stsCreds.Scoped}})
 	if err != nil {
 		t.Fatal(err)
 	}

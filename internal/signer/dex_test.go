@@ -391,10 +391,10 @@ func TestDexTokenExchangeSTSMode(t *testing.T) {
 		counters := map[string]Counter{}
 		if ex != nil {
 			so.Exchanger = ex
-			counters["signer_token_exchanges_total"] = ex.Calls
+			counters[MetricTokenExchanges] = ex.Calls
 		}
 		creds := presign.NewSTS(so)
-		counters["signer_sts_calls_total"] = creds.Calls
+		counters[MetricSTSCalls] = creds.Calls
 		srv, err := New(Config{Mode: ModeSTS, Verifier: v, Credentials: creds, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 			Storage:  &presign.Storage{Endpoint: ep, Buckets: []string{"eodata"}, PathStyle: true, Region: "us-east-1"},
 			Counters: counters})

@@ -30,6 +30,12 @@
 // apikeys.go): the key acts as its owner with the claims kept at creation,
 // and only a bearer token can create, list or revoke keys.
 //
+// New takes a Config whose values are valid: cmd/signer's configuration
+// checks are the one place they are checked, and New only refuses a Config
+// that cannot serve at all (no verifier, storage or credentials, an unknown
+// mode, mode static without a policy); a zero value takes its Default…
+// constant. The metrics' names are the Metric… constants.
+//
 // Neighbours: internal/auth (tokens), internal/apikey (API keys),
 // internal/policy (static mode), internal/presign (hrefs, credentials,
 // SigV4); cmd/signer builds the Config and runs the server.

@@ -294,7 +294,7 @@ func TestOversizedHeaders(t *testing.T) {
 // budget waits BodyWait, then gets 503 busy with Retry-After; once the
 // budget is free again, it is served.
 func TestBodyBudgetBusy(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.MaxInflightBytes = 1; c.BodyWait = 200 * time.Millisecond }) // raised to one 8 MiB body
+	e := newEnv(t, func(c *Config) { c.MaxInflightBytes = MaxSTACBody; c.BodyWait = 200 * time.Millisecond }) // one 8 MiB body
 	tok := e.idp.Token(t, "alice", "signer", nil)
 	blue := e.obj("public/S2/B02.tif")
 

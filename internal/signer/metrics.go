@@ -14,6 +14,29 @@ import (
 // token exchanges), implemented by the credential sources.
 type Counter func() int64
 
+// Names of the metrics on /metrics: the API's own, then the counters the
+// credential sources supply through Config.Counters (mode sts).
+const (
+	MetricRequests       = "signer_requests_total"
+	MetricSigningSeconds = "signer_signing_seconds"
+	MetricURLsSigned     = "signer_urls_signed_total"
+	MetricBodyBytes      = "signer_body_bytes_in_flight"
+	MetricBusy           = "signer_busy_total"
+
+	MetricTokenExchanges    = "signer_token_exchanges_total"
+	MetricSTSCalls          = "signer_sts_calls_total"
+	MetricSTSCacheHits      = "signer_sts_cache_hits_total"
+	MetricCredentialsIssued = "signer_credentials_issued_total"
+)
+
+// counterHelp is the help text of each counter of Config.Counters.
+var counterHelp = map[string]string{
+	MetricTokenExchanges:    "RFC 8693 token exchanges requested before STS calls (mode sts).",
+	MetricSTSCalls:          "AssumeRoleWithWebIdentity calls made, POST /credentials sessions included (mode sts).",
+	MetricSTSCacheHits:      "Signing requests served with cached STS credentials (mode sts).",
+	MetricCredentialsIssued: "Folder credentials issued by POST /credentials (mode sts).",
+}
+
 // metrics are the service's Prometheus metrics, on a registry of their own.
 type metrics struct {
 	reg      *prometheus.Registry
@@ -26,24 +49,28 @@ func newMetrics(counters map[string]Counter, budget *bodyBudget) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "signer_requests_total", Help: "HTTP requests by route and status code.",
+			Name: MetricRequests, Help: "HTTP requests by route and status code.",
 		}, []string{"route", "code"}),
 		signing: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "signer_signing_seconds", Help: "Time to answer a signing request (authentication, credentials, signing).",
+			Name: MetricSigningSeconds, Help: "Time to answer a signing request (authentication, credentials, signing).",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
 		}),
-		signed: prometheus.NewCounter(prometheus.CounterOpts{Name: "signer_urls_signed_total", Help: "Presigned URLs returned."}),
+		signed: prometheus.NewCounter(prometheus.CounterOpts{Name: MetricURLsSigned, Help: "Presigned URLs returned."}),
 	}
 	m.reg.MustRegister(m.requests, m.signing, m.signed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "signer_body_bytes_in_flight", Help: "Request-body bytes admitted and not yet released (limit: --max-inflight-bytes)."},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: MetricBodyBytes, Help: "Request-body bytes admitted and not yet released (limit: --max-inflight-bytes)."},
 			func() float64 { used, _, _ := budget.stats(); return float64(used) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "signer_busy_total", Help: "Requests refused with 503 busy: their body did not fit in --max-inflight-bytes in time."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: MetricBusy, Help: "Requests refused with 503 busy: their body did not fit in --max-inflight-bytes in time."},
 			func() float64 { _, _, busy := budget.stats(); return float64(busy) }),
 	)
 	for name, f := range counters {
-		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: "See the signer's documentation."},
+		help := counterHelp[name]
+		if help == "" {
+			help = "See the signer's documentation."
+		}
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(f()) }))
 	}
 	return m

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"math"
 	"net/http"
 	"runtime/debug"
@@ -46,33 +45,39 @@ type CredentialSource interface {
 
 // Config is everything the API needs.
 type Config struct {
-	Mode            string
-	Storage         *presign.Storage
-	Verifier        Verifier
-	APIKeys         apikey.Store   // optional DINAMIS API keys (static mode only)
-	Policy          *policy.Policy // static mode
-	Credentials     CredentialSource
-	DefaultLifetime time.Duration // default 1 h
-	MaxLifetime     time.Duration // default 7 days (SigV4's limit)
+	Mode        string
+	Storage     *presign.Storage
+	Verifier    Verifier
+	APIKeys     apikey.Store   // optional DINAMIS API keys (mode static: in mode sts a key carries no token for STS)
+	Policy      *policy.Policy // static mode
+	Credentials CredentialSource
+	// DefaultLifetime is a URL's lifetime when the caller gives none (the
+	// constant DefaultLifetime unless set), at most MaxLifetime, the
+	// longest (presign.MaxLifetime, SigV4's limit, unless set; never more).
+	DefaultLifetime time.Duration
+	MaxLifetime     time.Duration
 	// MinLifetime is the shortest lifetime a caller may ask for (default
-	// 60 s): shorter is 400 invalid_duration. A URL whose signing
-	// credentials expire sooner than this is 503 (mode sts).
+	// DefaultMinLifetime; at most DefaultLifetime): shorter is 400
+	// invalid_duration. A URL whose signing credentials expire sooner than
+	// this is 503 (mode sts).
 	MinLifetime   time.Duration
-	BatchLimit    int      // hrefs per request; default 1000
+	BatchLimit    int      // hrefs per request; default DefaultBatchLimit
 	MaxBodyBytes  int64    // default 1 MiB (/sign/stac: MaxSTACBody, 8 MiB)
 	CORSOrigins   []string // exact origins, or "*"
 	RatePerSecond float64  // per subject; 0 disables
 	RateBurst     int
 	// MaxHeaderBytes bounds a request's headers (request line included,
-	// about as net/http counts them); larger is a JSON 431. Default 64 KiB.
+	// about as net/http counts them); larger is a JSON 431. Default
+	// DefaultMaxHeaderBytes.
 	// The http.Server's own MaxHeaderBytes must be larger, or net/http
 	// answers first with its plain-text 431.
 	MaxHeaderBytes int
 	// MaxInflightBytes is the process-wide budget of request-body bytes
 	// held at once (declared Content-Length, or the route's limit when the
 	// length is not declared), half of it at most for one caller; default
-	// DefaultInflightBytes. A request that does not fit waits up to BodyWait
-	// (default 2 s), then gets 503 busy with Retry-After.
+	// DefaultInflightBytes; it must hold the largest body (MaxSTACBody, or
+	// MaxBodyBytes if larger). A request that does not fit waits up to
+	// BodyWait (default 2 s), then gets 503 busy with Retry-After.
 	MaxInflightBytes int64
 	BodyWait         time.Duration
 	// TokenURL is the IdP token endpoint advertised in /openapi.json; when
@@ -83,19 +88,21 @@ type Config struct {
 	Logger           *slog.Logger
 	// StorageReady checks that the storage answers, and STSReady (mode sts)
 	// that its STS does (for /readyz); the identity provider is checked with
-	// Verifier.Ready. Each answer is kept ProbeInterval (default 5 s); a
-	// check gets ProbeTimeout (default 3 s).
+	// Verifier.Ready. Each answer is kept ProbeInterval (default
+	// DefaultProbeInterval); a check gets ProbeTimeout (default 3 s).
 	StorageReady  func(ctx context.Context) error
 	STSReady      func(ctx context.Context) error
 	ProbeInterval time.Duration
 	ProbeTimeout  time.Duration
-	// Counters are exported on /metrics (e.g. signer_sts_calls_total).
+	// Counters are exported on /metrics, by name (MetricSTSCalls, …).
 	Counters map[string]Counter
-	// POST /credentials (mode sts; off unless CredentialsEnabled): collections
-	// by id (s3://bucket/folder/), and the default and longest session
-	// lengths (default 1 h; STS allows 15 min to 12 h).
+	// POST /credentials (mode sts; off unless CredentialsEnabled): the
+	// folders a caller may name by id (each on the storage), and the
+	// default and longest session lengths (default
+	// DefaultCredentialsLifetime; within what STS allows,
+	// presign.MinSessionDuration to presign.MaxSessionDuration).
 	CredentialsEnabled         bool
-	Collections                map[string]string
+	Collections                map[string]presign.Scope
 	CredentialsDefaultLifetime time.Duration
 	CredentialsMaxLifetime     time.Duration
 }
@@ -108,8 +115,6 @@ type Server struct {
 	mux     *http.ServeMux
 	limits  *limiters
 	metrics *metrics
-	// collections are Config.Collections, parsed once.
-	collections map[string]presign.Scope
 	// patterns are the routes served (the API document must list them all).
 	patterns []string
 	budget   *bodyBudget // request-body bytes in flight (body.go)
@@ -117,58 +122,46 @@ type Server struct {
 	tokenURL func(ctx context.Context) string
 }
 
-// New checks the configuration and returns the API.
+// New returns the API for cfg. Its values must be valid: cmd/signer's
+// configuration checks are the one place they are checked (lifetimes and
+// limits within their bounds, collections on the storage, the settings of
+// each mode), and New does not check them again; a zero value takes its
+// default (the Default… constants). New only refuses a Config that cannot
+// serve at all, whatever its values: without a token verifier, storage or
+// credentials, in a mode that is neither ModeStatic nor ModeSTS, or in
+// ModeStatic without a policy (it would sign without asking one).
 func New(cfg Config) (*Server, error) {
 	var errs []error
-	switch cfg.Mode {
-	case ModeStatic:
-		if cfg.Policy == nil {
-			errs = append(errs, errors.New("static mode needs a policy (deny by default)"))
-		}
-	case ModeSTS:
-		if cfg.APIKeys != nil {
-			errs = append(errs, errors.New("API keys need mode static (in mode sts the storage needs the user's own token)"))
-		}
-	default:
-		errs = append(errs, fmt.Errorf("mode %q: want static or sts", cfg.Mode))
+	if cfg.Verifier == nil {
+		errs = append(errs, errors.New("no token verifier"))
 	}
 	if cfg.Storage == nil || cfg.Storage.Endpoint == nil {
 		errs = append(errs, errors.New("no storage endpoint"))
 	}
-	if cfg.Verifier == nil {
-		errs = append(errs, errors.New("no token verifier"))
-	}
-	collections := map[string]presign.Scope{}
-	for _, id := range slices.Sorted(maps.Keys(cfg.Collections)) {
-		if cfg.Storage == nil || cfg.Storage.Endpoint == nil {
-			break // reported above
-		}
-		sc, err := cfg.Storage.ParsePrefix(cfg.Collections[id])
-		if err != nil {
-			errs = append(errs, fmt.Errorf("collection %s: %w", id, err))
-		}
-		collections[id] = sc
-	}
 	if cfg.Credentials == nil {
 		errs = append(errs, errors.New("no storage credentials"))
+	}
+	switch {
+	case cfg.Mode != ModeStatic && cfg.Mode != ModeSTS:
+		errs = append(errs, fmt.Errorf("mode %q: want %s or %s", cfg.Mode, ModeStatic, ModeSTS))
+	case cfg.Mode == ModeStatic && cfg.Policy == nil:
+		errs = append(errs, errors.New("mode static without a policy"))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if cfg.DefaultLifetime <= 0 {
-		cfg.DefaultLifetime = time.Hour
-	}
-	if cfg.MaxLifetime <= 0 || cfg.MaxLifetime > presign.MaxLifetime {
+	if cfg.MaxLifetime <= 0 {
 		cfg.MaxLifetime = presign.MaxLifetime
 	}
-	cfg.DefaultLifetime = min(cfg.DefaultLifetime, cfg.MaxLifetime)
-	if cfg.BatchLimit <= 0 {
-		cfg.BatchLimit = 1000
+	if cfg.DefaultLifetime <= 0 {
+		cfg.DefaultLifetime = min(DefaultLifetime, cfg.MaxLifetime)
 	}
 	if cfg.MinLifetime <= 0 {
-		cfg.MinLifetime = DefaultMinLifetime
+		cfg.MinLifetime = min(DefaultMinLifetime, cfg.DefaultLifetime)
 	}
-	cfg.MinLifetime = min(cfg.MinLifetime, cfg.DefaultLifetime)
+	if cfg.BatchLimit <= 0 {
+		cfg.BatchLimit = DefaultBatchLimit
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
@@ -178,22 +171,26 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxInflightBytes <= 0 {
 		cfg.MaxInflightBytes = DefaultInflightBytes()
 	}
-	// The largest body must fit on its own.
-	cfg.MaxInflightBytes = max(cfg.MaxInflightBytes, cfg.MaxBodyBytes, MaxSTACBody)
 	if cfg.BodyWait <= 0 {
 		cfg.BodyWait = 2 * time.Second
 	}
 	if cfg.ProbeInterval <= 0 {
-		cfg.ProbeInterval = 5 * time.Second
+		cfg.ProbeInterval = DefaultProbeInterval
 	}
 	if cfg.ProbeTimeout <= 0 {
 		cfg.ProbeTimeout = 3 * time.Second
+	}
+	if cfg.CredentialsMaxLifetime <= 0 {
+		cfg.CredentialsMaxLifetime = DefaultCredentialsLifetime
+	}
+	if cfg.CredentialsDefaultLifetime <= 0 {
+		cfg.CredentialsDefaultLifetime = min(DefaultCredentialsLifetime, cfg.CredentialsMaxLifetime)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, signer: presign.NewSigner(cfg.Storage), mux: http.NewServeMux(),
-		collections: collections, budget: newBodyBudget(cfg.MaxInflightBytes, max(cfg.MaxBodyBytes, MaxSTACBody))}
+		budget: newBodyBudget(cfg.MaxInflightBytes, max(cfg.MaxBodyBytes, MaxSTACBody))}
 	s.signer.MinLifetime = cfg.MinLifetime
 	s.metrics = newMetrics(cfg.Counters, s.budget)
 	switch {
@@ -218,23 +215,33 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Defaults of Config.
+// Defaults of Config: a zero value takes them. cmd/signer's flags show them
+// and its configuration starts from them.
 const (
+	DefaultLifetime       = time.Hour
 	DefaultMinLifetime    = time.Minute
+	DefaultBatchLimit     = 1000
 	DefaultMaxHeaderBytes = 64 << 10
+	DefaultProbeInterval  = 5 * time.Second
+	// DefaultCredentialsLifetime is the default and the longest session of
+	// POST /credentials.
+	DefaultCredentialsLifetime = time.Hour
 )
 
 // DefaultInflightBytes is the default MaxInflightBytes: a quarter of the
 // Go memory limit (GOMEMLIMIT) when one is set (the process holds about
 // three times the body bytes it admits: body, decoded request, response),
-// else four of the largest bodies (/sign/stac's 8 MiB): 32 MiB. Never less
-// than one largest body.
+// else NoLimitInflightBytes. Never less than one largest body.
 func DefaultInflightBytes() int64 {
 	if lim := debug.SetMemoryLimit(-1); lim > 0 && lim < math.MaxInt64 {
 		return max(lim/4, MaxSTACBody)
 	}
-	return 4 * MaxSTACBody
+	return NoLimitInflightBytes
 }
+
+// NoLimitInflightBytes is DefaultInflightBytes without a Go memory limit:
+// four of the largest bodies (/sign/stac's 8 MiB), 32 MiB.
+const NoLimitInflightBytes = 4 * MaxSTACBody
 
 // ServeHTTP runs the middleware chain.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -411,6 +411,42 @@ func TestBodyReadOnlyAfterAuthentication(t *testing.T) {
 	}
 }
 
+// New checks no setting's value (cmd/signer's configuration checks do, API
+// keys only in mode static among them: TestAPIKeyConfig there), but refuses
+// a Config that cannot serve at all: no verifier, storage or credentials, a
+// mode it does not know (the policy is asked only in mode static), mode
+// static without a policy. Each is named.
+func TestNewRefusesAConfigThatCannotServe(t *testing.T) {
+	ep := &url.URL{Scheme: "http", Host: "s3"}
+	creds := presign.NewStatic(credentials.NewStaticCredentialsProvider("a", "b", ""))
+	pol, err := policy.Parse([]byte(testPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := mustVerifier(t, "http://127.0.0.1:1")
+	_, err = New(Config{Mode: "magic"})
+	for _, want := range []string{"no token verifier", "no storage endpoint", "no storage credentials", `mode "magic": want static or sts`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("empty config: %v, want %q", err, want)
+		}
+	}
+	for name, c := range map[string]struct {
+		cfg  Config
+		want string
+	}{
+		"no mode":          {Config{Storage: &presign.Storage{Endpoint: ep}, Verifier: v, Credentials: creds, Policy: pol}, `mode "": want static or sts`},
+		"static no policy": {Config{Mode: ModeStatic, Storage: &presign.Storage{Endpoint: ep}, Verifier: v, Credentials: creds}, "mode static without a policy"},
+		"no endpoint":      {Config{Mode: ModeSTS, Storage: &presign.Storage{}, Verifier: v, Credentials: creds}, "no storage endpoint"},
+	} {
+		if _, err := New(c.cfg); err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v, want %q", name, err, c.want)
+		}
+	}
+	if _, err := New(Config{Mode: ModeStatic, Storage: &presign.Storage{Endpoint: ep}, Verifier: v, Credentials: creds, Policy: pol}); err != nil {
+		t.Errorf("a config that can serve: %v", err)
+	}
+}
+
 // /openapi.json describes the whole API: every route served has its path and
 // method in the document, and the document names no route that is not served.
 func TestOpenAPIListsEveryRoute(t *testing.T) {

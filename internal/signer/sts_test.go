@@ -44,7 +44,7 @@ func TestSTSModeAgainstSeaweedFS(t *testing.T) {
 	})
 	srv, err := New(Config{Mode: ModeSTS, Verifier: v, Credentials: creds, Logger: slog.New(slog.DiscardHandler),
 		Storage:  &presign.Storage{Endpoint: ep, Buckets: []string{"eodata"}, PathStyle: true, Region: "us-east-1"},
-		Counters: map[string]Counter{"signer_sts_calls_total": creds.Calls}, STSReady: creds.Probe})
+		Counters: map[string]Counter{MetricSTSCalls: creds.Calls}, STSReady: creds.Probe})
 	if err != nil {
 		t.Fatal(err)
 	}
