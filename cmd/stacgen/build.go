@@ -96,7 +96,7 @@ func runBuild(c *cli.Context) error {
 	}
 	var grids *crs.Grids
 	if dir := c.String(flagProjGrids); dir != "" {
-		if grids, err = crs.NewGrids(dir); err != nil {
+		if grids, err = crs.NewGrids(os.DirFS(dir), dir); err != nil {
 			return fmt.Errorf("--%s: %w", flagProjGrids, err)
 		}
 		tifgrid.Register(grids) // PROJ-data's GeoTIFF grids (.tif)

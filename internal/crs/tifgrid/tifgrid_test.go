@@ -117,7 +117,7 @@ func TestMain(m *testing.M) {
 
 func grids(t *testing.T, dir string, register bool) *crs.Grids {
 	t.Helper()
-	g, err := crs.NewGrids(dir)
+	g, err := crs.NewGrids(os.DirFS(dir), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
