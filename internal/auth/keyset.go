@@ -104,7 +104,7 @@ func (k *keySet) currentURL() string {
 
 // VerifySignature checks the JWS's signature and returns its payload.
 func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
-	jws, err := jose.ParseSigned(raw, k.algs)
+	jws, err := jose.ParseSignedCompact(raw, k.algs)
 	if err != nil {
 		return nil, fmt.Errorf("malformed JWS: %w", err)
 	}

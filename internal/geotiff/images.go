@@ -464,7 +464,7 @@ func (s *Images) block(im *Image, k, bw, rows, spp, bps int) ([]byte, binary.Byt
 			return nil, nil, fmt.Errorf("LZW: %v", err)
 		}
 	}
-	var bo binary.ByteOrder = rd.bo
+	bo := rd.bo
 	rowLen := bw * spp // samples per row
 	switch im.Predictor {
 	case 2:
