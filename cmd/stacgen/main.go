@@ -190,7 +190,7 @@ AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or web identity
 			return cli.ShowAppHelp(c)
 		},
 		CommandNotFound: func(c *cli.Context, cmd string) {
-			fmt.Fprintf(stderr, "stacgen: unknown command %q; see stacgen --help\n", cmd)
+			_, _ = fmt.Fprintf(stderr, "stacgen: unknown command %q; see stacgen --help\n", cmd) // a message on standard error, nothing to do if it fails
 		},
 		Commands: []*cli.Command{buildCommand(), validateCommand(), serveCommand(), versionCommand()},
 	}
@@ -201,8 +201,8 @@ func versionCommand() *cli.Command {
 		Name:  "version",
 		Usage: "print stacgen's version and the STAC version it writes",
 		Action: func(c *cli.Context) error {
-			fmt.Fprintf(c.App.Writer, "stacgen %s (STAC 1.1.0)\n", version)
-			return nil
+			_, err := fmt.Fprintf(c.App.Writer, "stacgen %s (STAC 1.1.0)\n", version)
+			return err
 		},
 	}
 }

@@ -83,8 +83,9 @@ func (w *Writer) Close() {
 	defer w.mu.Unlock()
 	if w.spill != nil {
 		name := w.spill.Name()
-		w.spill.Close()
-		os.Remove(name)
+		// Cleanup of a temporary file: nothing to do if it fails.
+		_ = w.spill.Close()
+		_ = os.Remove(name)
 		w.spill = nil
 	}
 }

@@ -20,7 +20,7 @@ func (o overlay) Open(name string) (fs.File, error) {
 		if st, err := f.Stat(); err == nil && !st.IsDir() {
 			return f, nil
 		}
-		f.Close()
+		_ = f.Close() // a folder of top, opened to be looked at: base's is used
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}

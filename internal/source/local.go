@@ -88,7 +88,7 @@ func (f fileReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer fh.Close()
+	defer fh.Close() //nolint:errcheck // read only; ReadAt reports a failed read
 	return fh.ReadAt(p, off)
 }
 
@@ -133,7 +133,7 @@ func (l *Local) MD5(ctx context.Context, obj Object) (string, bool, error) {
 	if err != nil {
 		return "", false, err
 	}
-	defer rc.Close()
+	defer rc.Close() //nolint:errcheck // read only; io.Copy reports a failed read
 	h := md5.New()
 	if _, err := io.Copy(h, rc); err != nil {
 		return "", false, err

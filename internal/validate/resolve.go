@@ -219,7 +219,7 @@ func (r *resolver) store(file string, b []byte) {
 		err = os.Rename(tmp.Name(), p)
 	}
 	if err != nil {
-		os.Remove(tmp.Name())
+		_ = os.Remove(tmp.Name()) // best-effort cache: a failed write is not an error
 	}
 }
 

@@ -351,7 +351,7 @@ func pointer(tokens []string) string {
 	var b strings.Builder
 	for _, t := range tokens {
 		b.WriteByte('/')
-		pointerEscaper.WriteString(&b, t)
+		_, _ = pointerEscaper.WriteString(&b, t) // a strings.Builder never fails to write
 	}
 	return b.String()
 }
