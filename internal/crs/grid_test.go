@@ -31,7 +31,9 @@ func TestNTv2(t *testing.T) {
 	for _, bo := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
 		dir := t.TempDir()
 		testenv.WriteNTv2(t, filepath.Join(dir, "test.gsb"), bo, testGrid)
-		os.WriteFile(filepath.Join(dir, "other.tif"), []byte("not a grid"), 0o644)
+		if err := os.WriteFile(filepath.Join(dir, "other.tif"), []byte("not a grid"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		g, err := NewGrids(os.DirFS(dir), dir)
 		if err != nil {
 			t.Fatal(err)
@@ -100,7 +102,9 @@ func TestNTv2(t *testing.T) {
 
 func TestNTv2Invalid(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "bad.gsb"), []byte("NUM_OREC not really"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "bad.gsb"), []byte("NUM_OREC not really"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	g, err := NewGrids(os.DirFS(dir), dir)
 	if err != nil {
 		t.Fatal(err)

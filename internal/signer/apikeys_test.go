@@ -38,7 +38,11 @@ func newKeyEnv(t *testing.T, mutate func(*Config)) (*env, *apikey.FileStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
+	t.Cleanup(func() {
+		if err := store.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	pol, err := policy.Parse([]byte(apiKeyPolicy))
 	if err != nil {
 		t.Fatal(err)
@@ -326,7 +330,7 @@ func TestAPIKeysNeedStaticMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	defer store.Close() //nolint:errcheck // releases the key file's lock; this test checks New's refusal
 	_, err = New(Config{Mode: ModeSTS, APIKeys: store})
 	if err == nil || !strings.Contains(err.Error(), "API keys need mode static") {
 		t.Fatalf("sts with API keys: %v", err)
