@@ -322,7 +322,7 @@ func readNTv2(f io.Reader) (*ntv2, error) {
 			return nil, errors.New("NTv2 header: NUM_OREC is not 11")
 		}
 	}
-	nFile := int(int32(bo.Uint32(hdr[2*16+8:])))
+	nFile := int(int32(bo.Uint32(hdr[2*16+8:]))) //nolint:gosec // G115: NTv2 integers are signed 32-bit (two's complement); range-checked next
 	if string(hdr[2*16:2*16+8]) != "NUM_FILE" || nFile <= 0 || nFile > 100000 {
 		return nil, errors.New("NTv2 header: bad NUM_FILE")
 	}
@@ -343,7 +343,7 @@ func readNTv2(f io.Reader) (*ntv2, error) {
 		num := func(k int) float64 { return math.Float64frombits(bo.Uint64(rec(k))) }
 		s := &subgrid{name: strings.TrimSpace(string(rec(0)))}
 		sLat, nLat, eLong, wLong, dLat, dLong := num(4), num(5), num(6), num(7), num(8), num(9)
-		count := int(int32(bo.Uint32(rec(10))))
+		count := int(int32(bo.Uint32(rec(10)))) //nolint:gosec // G115: as NUM_FILE above
 		if dLat <= 0 || dLong <= 0 || nLat < sLat || wLong < eLong {
 			return nil, fmt.Errorf("NTv2 sub-grid %q: bad extent", s.name)
 		}

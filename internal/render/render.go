@@ -287,7 +287,7 @@ func (r *Renderer) headLinks(static string, geo, signIn bool) template.HTML {
 		link("\n<script src=\"%s\" defer></script>", "vendor/oidc-client-ts/oidc-client-ts.min.js")
 	}
 	link("\n<script type=\"module\" src=\"%s\"></script>", "eocat.js")
-	h := template.HTML(strings.TrimPrefix(b.String(), "\n"))
+	h := template.HTML(strings.TrimPrefix(b.String(), "\n")) //nolint:gosec // G203: fixed tags around the URLs link escapes
 	r.heads.Store(key, h)
 	return h
 }
