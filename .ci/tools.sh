@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# .ci/tools.sh — install the external programs the integration tests start,
-# each into a cache keyed by version: $EOCAT_TOOLS_DIR (default
+# .ci/tools.sh — install the external programs the integration tests start
+# (and golangci-lint, which .ci/run runs), each into a cache keyed by
+# version: $EOCAT_TOOLS_DIR (default
 # $HOME/.cache/eocat/bin)/<tool>-<version>. A tool already in the cache is not
 # rebuilt. For every tool it prints what it did and how long it took (stderr)
 # and an export line for the test helpers (stdout), so CI can do:
@@ -17,7 +18,7 @@
 set -euo pipefail
 
 BIN_DIR="${EOCAT_TOOLS_DIR:-$HOME/.cache/eocat/bin}"
-TOOLS=(versitygw seaweedfs dex gdal chromium axe)
+TOOLS=(versitygw seaweedfs dex gdal chromium axe golangci-lint)
 
 VERSITYGW_VERSION=v1.8.0
 # SeaweedFS: a pseudo-version (its go.mod has replace directives, so
@@ -29,6 +30,10 @@ DEX_VERSION=v0.0.0-20260303133905-11d2eeb52b42
 # (`npm view axe-core@$AXE_VERSION dist.integrity`).
 AXE_VERSION=4.14.1
 AXE_INTEGRITY=sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+# golangci-lint, the linter of .ci/run (configuration: .golangci.yml). The only
+# place its version is pinned. Built with `go install`, so that its
+# dependencies never enter our go.mod.
+GOLANGCI_LINT_VERSION=v2.15.0
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
@@ -65,6 +70,16 @@ build_cached() {
 		log "$tool $version: installed $dest ($(du -h "$dest" | cut -f1)) in $((SECONDS - start)) s"
 	fi
 	printf 'export %s=%q\n' "$envvar" "$dest"
+}
+
+build_golangci_lint() {
+	GOBIN="$TMPDIR_BUILD/gobin" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION" >&2
+	mv "$TMPDIR_BUILD/gobin/golangci-lint" "$OUT"
+}
+
+# About 3 minutes on 2 cores the first time (module download and build).
+install_golangci-lint() {
+	build_cached golangci-lint "$GOLANGCI_LINT_VERSION" EOCAT_GOLANGCI_LINT build_golangci_lint
 }
 
 build_seaweedfs() {

@@ -36,7 +36,9 @@ var baseArgs = []string{"--issuer", "https://idp.example.org", "--audience", "si
 func TestAPIKeyConfig(t *testing.T) {
 	dir := t.TempDir()
 	policyFile := filepath.Join(dir, "policy.yaml")
-	os.WriteFile(policyFile, []byte("rules: []\n"), 0o644)
+	if err := os.WriteFile(policyFile, []byte("rules: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	static := append([]string{"--policy", policyFile}, baseArgs...)
 
 	// Off unless a file is given.
@@ -47,7 +49,9 @@ func TestAPIKeyConfig(t *testing.T) {
 
 	// YAML keys, then flags and SIGNER_* variables over them.
 	yamlFile := filepath.Join(dir, "signer.yaml")
-	os.WriteFile(yamlFile, []byte("api_keys: {file: /var/lib/signer/keys.json, max_lifetime: 720h, max_per_user: 5}\n"), 0o644)
+	if err := os.WriteFile(yamlFile, []byte("api_keys: {file: /var/lib/signer/keys.json, max_lifetime: 720h, max_per_user: 5}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg, err = loadArgs(t, append([]string{"--config", yamlFile}, static...)...)
 	if err != nil || cfg.APIKeys.File != "/var/lib/signer/keys.json" || time.Duration(cfg.APIKeys.MaxLifetime) != 720*time.Hour || cfg.APIKeys.MaxPerUser != 5 {
 		t.Fatalf("yaml: %+v %v", cfg.APIKeys, err)
@@ -58,8 +62,12 @@ func TestAPIKeyConfig(t *testing.T) {
 	if err != nil || cfg.APIKeys.File != "/srv/keys.json" || time.Duration(cfg.APIKeys.MaxLifetime) != 24*time.Hour || cfg.APIKeys.MaxPerUser != 3 {
 		t.Fatalf("flags and variables: %+v %v", cfg.APIKeys, err)
 	}
-	os.Unsetenv("SIGNER_API_KEYS_FILE")
-	os.Unsetenv("SIGNER_API_KEYS_MAX_PER_USER")
+	if err := os.Unsetenv("SIGNER_API_KEYS_FILE"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Unsetenv("SIGNER_API_KEYS_MAX_PER_USER"); err != nil {
+		t.Fatal(err)
+	}
 
 	// Every problem is reported.
 	for name, tc := range map[string]struct {
@@ -95,7 +103,9 @@ func TestServeWithAPIKeys(t *testing.T) {
 	idp := testenv.StartOIDCProvider(t)
 	dir := t.TempDir()
 	policyFile := filepath.Join(dir, "policy.yaml")
-	os.WriteFile(policyFile, []byte("rules:\n  - {allow: [GET], resources: [\"eodata/users/${jwt:sub}/*\"]}\n"), 0o644)
+	if err := os.WriteFile(policyFile, []byte("rules:\n  - {allow: [GET], resources: [\"eodata/users/${jwt:sub}/*\"]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	keyFile := filepath.Join(dir, "state", "apikeys.json")
 	for k, v := range map[string]string{
 		"AWS_ACCESS_KEY_ID": s3srv.AccessKey, "AWS_SECRET_ACCESS_KEY": s3srv.SecretKey,
@@ -155,7 +165,9 @@ func TestServeWithAPIKeys(t *testing.T) {
 			return code, string(body)
 		}
 		var out struct{ Hrefs map[string]string }
-		json.Unmarshal(body, &out)
+		if err := json.Unmarshal(body, &out); err != nil {
+			t.Fatalf("sign_urls answered %s: %v", body, err)
+		}
 		return code, out.Hrefs[href]
 	}
 

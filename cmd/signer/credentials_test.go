@@ -32,7 +32,7 @@ func loadCredentialsArgs(t *testing.T, args ...string) (*Config, error) {
 
 func TestCredentialsConfigProblemsAreListed(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "signer.yaml")
-	os.WriteFile(cfg, []byte(`
+	if err := os.WriteFile(cfg, []byte(`
 mode: sts
 issuers: [https://idp.example.org]
 audiences: [signer]
@@ -45,7 +45,9 @@ collections:
   elsewhere: s3://other/x/
   wild: s3://eodata/users/*/
   escape: s3://eodata/a/../b/
-`), 0o644)
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, err := loadCredentialsArgs(t, "--config", cfg)
 	if err == nil {
 		t.Fatal("accepted")
@@ -62,7 +64,9 @@ collections:
 
 	base := []string{"--issuer", "https://idp.example.org", "--audience", "signer", "--s3-endpoint", "https://s3.example.org", "--s3-bucket", "eodata"}
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
-	os.WriteFile(policy, []byte("rules: []\n"), 0o644)
+	if err := os.WriteFile(policy, []byte("rules: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		want string

@@ -41,7 +41,9 @@ func TestExampleSignerConfig(t *testing.T) {
 	for _, kv := range os.Environ() {
 		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "SIGNER_") {
 			t.Setenv(name, "") // restored when the test ends
-			os.Unsetenv(name)
+			if err := os.Unsetenv(name); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	t.Chdir(testenv.RepoRoot())

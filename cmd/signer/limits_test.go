@@ -35,7 +35,10 @@ func startServe(t *testing.T, s3srv *testenv.S3Server, args ...string) (string, 
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				t.Errorf("signer serve: %v", err)
+			}
 		case <-time.After(25 * time.Second):
 			t.Error("signer serve did not stop")
 		}
@@ -65,7 +68,9 @@ func startServe(t *testing.T, s3srv *testenv.S3Server, args ...string) (string, 
 func TestLimitSettings(t *testing.T) {
 	dir := t.TempDir()
 	policyFile := filepath.Join(dir, "policy.yaml")
-	os.WriteFile(policyFile, []byte("rules: []\n"), 0o644)
+	if err := os.WriteFile(policyFile, []byte("rules: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	static := append([]string{"--policy", policyFile}, baseArgs...)
 
 	cfg, err := loadArgs(t, static...)
@@ -78,7 +83,9 @@ func TestLimitSettings(t *testing.T) {
 			cfg.MaxInflightBytes, cfg.MaxHeaderBytes, time.Duration(cfg.ProbeInterval))
 	}
 	yamlFile := filepath.Join(dir, "signer.yaml")
-	os.WriteFile(yamlFile, []byte("min_duration: 5m\nclock_skew: 10s\nmax_inflight_bytes: 67108864\nmax_header_bytes: 32768\nprobe_interval: 2s\n"), 0o644)
+	if err := os.WriteFile(yamlFile, []byte("min_duration: 5m\nclock_skew: 10s\nmax_inflight_bytes: 67108864\nmax_header_bytes: 32768\nprobe_interval: 2s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg, err = loadArgs(t, append([]string{"--config", yamlFile}, static...)...)
 	if err != nil || time.Duration(cfg.MinDuration) != 5*time.Minute || time.Duration(cfg.ClockSkew) != 10*time.Second ||
 		cfg.MaxInflightBytes != 64<<20 || cfg.MaxHeaderBytes != 32768 || time.Duration(cfg.ProbeInterval) != 2*time.Second {
@@ -89,7 +96,9 @@ func TestLimitSettings(t *testing.T) {
 	if err != nil || time.Duration(cfg.ClockSkew) != 0 || time.Duration(cfg.MinDuration) != 90*time.Second {
 		t.Fatalf("flags and variables: %+v %v", cfg, err)
 	}
-	os.Unsetenv("SIGNER_CLOCK_SKEW")
+	if err := os.Unsetenv("SIGNER_CLOCK_SKEW"); err != nil {
+		t.Fatal(err)
+	}
 
 	for name, tc := range map[string]struct {
 		args []string
@@ -121,7 +130,9 @@ func TestServeLimits(t *testing.T) {
 	s3srv.CreateBucket(t, "eodata")
 	idp := testenv.StartOIDCProvider(t)
 	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
-	os.WriteFile(policyFile, []byte("rules:\n  - {allow: [GET, HEAD], resources: [\"eodata/sentinel-2/*\"]}\n"), 0o644)
+	if err := os.WriteFile(policyFile, []byte("rules:\n  - {allow: [GET, HEAD], resources: [\"eodata/sentinel-2/*\"]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	base, logs := startServe(t, s3srv, "--issuer", idp.URL, "--audience", "signer", "--s3-endpoint", s3srv.Endpoint,
 		"--s3-bucket", "eodata", "--policy", policyFile, "--clock-skew", "10s")
 	href := "s3://eodata/sentinel-2/B02.tif"

@@ -79,8 +79,8 @@ func versionCommand() *cli.Command {
 		Name:  "version",
 		Usage: "print the signer's version",
 		Action: func(c *cli.Context) error {
-			fmt.Fprintf(c.App.Writer, "signer %s\n", version)
-			return nil
+			_, err := fmt.Fprintf(c.App.Writer, "signer %s\n", version)
+			return err
 		},
 	}
 }

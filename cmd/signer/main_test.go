@@ -28,14 +28,16 @@ func freeAddr(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer ln.Close() //nolint:errcheck // only its port was wanted
 	return ln.Addr().String()
 }
 
 func TestConfigProblemsAreAllListed(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "signer.yaml")
-	os.WriteFile(cfg, []byte("mode: magic\ns3: {endpoint: 'ftp://x'}\nmax_duration: 200h\nbatch_limit: 0\n"), 0o644)
+	if err := os.WriteFile(cfg, []byte("mode: magic\ns3: {endpoint: 'ftp://x'}\nmax_duration: 200h\nbatch_limit: 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, _, err := run(context.Background(), "serve", "--config", cfg, "--issuer", "not a url")
 	if err == nil {
 		t.Fatal("accepted")
@@ -45,7 +47,9 @@ func TestConfigProblemsAreAllListed(t *testing.T) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
-	os.WriteFile(cfg, []byte("unknown_key: 1\n"), 0o644)
+	if err := os.WriteFile(cfg, []byte("unknown_key: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := run(context.Background(), "serve", "--config", cfg); err == nil || !strings.Contains(err.Error(), "unknown_key") {
 		t.Errorf("unknown key: %v", err)
 	}
@@ -63,7 +67,9 @@ func TestServeAndSignEndToEnd(t *testing.T) {
 	idp := testenv.StartOIDCProvider(t)
 	dir := t.TempDir()
 	policyFile := filepath.Join(dir, "policy.yaml")
-	os.WriteFile(policyFile, []byte("rules:\n  - {allow: [GET, HEAD], resources: [\"eodata/s2/*\"]}\n"), 0o644)
+	if err := os.WriteFile(policyFile, []byte("rules:\n  - {allow: [GET, HEAD], resources: [\"eodata/s2/*\"]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("AWS_ACCESS_KEY_ID", s3srv.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", s3srv.SecretKey)
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))

@@ -20,7 +20,9 @@ func TestServeWithTheIdPDownAtStart(t *testing.T) {
 	dex := testenv.StartDex(t, testenv.DexOptions{})
 	dex.Stop()
 	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
-	os.WriteFile(policyFile, []byte("rules: []\n"), 0o644)
+	if err := os.WriteFile(policyFile, []byte("rules: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	base, logs := startServe(t, s3srv, "--issuer", dex.Issuer, "--audience", "signer", "--s3-endpoint", s3srv.Endpoint,
 		"--s3-bucket", "eodata", "--policy", policyFile, "--probe-interval", "1s")
 	tokenURL := func() string {

@@ -24,6 +24,8 @@ import (
 
 // Flag names of signer serve. A flag's SIGNER_* variable is derived from its
 // name (envVar), and the configuration's problems name settings by them.
+//
+//nolint:gosec // G101: flag names ("api-keys-file" …), not credentials
 const (
 	flagConfig                 = "config"
 	flagListen                 = "listen"

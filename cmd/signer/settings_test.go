@@ -68,9 +68,11 @@ func TestSettingsTable(t *testing.T) {
 func TestSettingsPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	policyFile := filepath.Join(dir, "policy.yaml")
-	os.WriteFile(policyFile, []byte("rules: []\n"), 0o644)
+	if err := os.WriteFile(policyFile, []byte("rules: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	yamlFile := filepath.Join(dir, "signer.yaml")
-	os.WriteFile(yamlFile, []byte(`
+	if err := os.WriteFile(yamlFile, []byte(`
 batch_limit: 7
 default_duration: 90
 min_duration: 1m30s
@@ -78,7 +80,9 @@ max_inflight_bytes: 16777216
 s3: {path_style: false, region: eu-west-3}
 log_level: debug
 exchange: {scope: openid}
-`), 0o644)
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	static := append([]string{"--config", yamlFile, "--policy", policyFile}, baseArgs...)
 
 	cfg, err := loadArgs(t, static...)

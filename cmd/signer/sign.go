@@ -91,8 +91,11 @@ func runSign(c *cli.Context) error {
 		return err
 	}
 	for _, h := range hrefs {
-		fmt.Fprintln(c.App.Writer, out.Hrefs[h])
+		if _, err := fmt.Fprintln(c.App.Writer, out.Hrefs[h]); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(c.App.ErrWriter, "signer: %d URL(s), valid until %s\n", len(hrefs), out.Expiry)
+	// A note on standard error: the signed URLs are out already.
+	_, _ = fmt.Fprintf(c.App.ErrWriter, "signer: %d URL(s), valid until %s\n", len(hrefs), out.Expiry)
 	return nil
 }

@@ -115,7 +115,7 @@ func buildSetup(c *cli.Context, log *slog.Logger) (*config.Config, buildOptions,
 	}
 	var grids *crs.Grids
 	if dir := c.String(flagProjGrids); dir != "" {
-		if grids, err = crs.NewGrids(dir); err != nil {
+		if grids, err = crs.NewGrids(os.DirFS(dir), dir); err != nil {
 			return nil, buildOptions{}, fmt.Errorf("--%s: %w", flagProjGrids, err)
 		}
 		tifgrid.Register(grids) // PROJ-data's GeoTIFF grids (.tif)

@@ -64,7 +64,9 @@ func TestListConcurrencyReachesTheS3Source(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("STACGEN_LIST_CONCURRENCY", tc.env)
 			if tc.env == "" {
-				os.Unsetenv("STACGEN_LIST_CONCURRENCY")
+				if err := os.Unsetenv("STACGEN_LIST_CONCURRENCY"); err != nil { // t.Setenv restores it after the test
+					t.Fatal(err)
+				}
 			}
 			cfg, o, err := buildSetupOf(t, append(base, tc.args...)...)
 			if err != nil {

@@ -56,7 +56,9 @@ func TestGoldenQuickstart(t *testing.T) {
 	for _, kv := range os.Environ() {
 		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "STACGEN_") || k == "CI_PAGES_URL" {
 			t.Setenv(k, "") // restored after the test
-			os.Unsetenv(k)
+			if err := os.Unsetenv(k); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())

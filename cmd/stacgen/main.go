@@ -210,8 +210,8 @@ func versionCommand() *cli.Command {
 		Name:  "version",
 		Usage: "print stacgen's version and the STAC version it writes",
 		Action: func(c *cli.Context) error {
-			fmt.Fprintf(c.App.Writer, "stacgen %s (STAC 1.1.0)\n", version)
-			return nil
+			_, err := fmt.Fprintf(c.App.Writer, "stacgen %s (STAC 1.1.0)\n", version)
+			return err
 		},
 	}
 }

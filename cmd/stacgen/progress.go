@@ -33,6 +33,12 @@ func newProgress(w io.Writer, log *slog.Logger) *progress {
 	return p
 }
 
+// printf writes to the progress stream (standard error): a message that
+// cannot be written there is no reason to fail the build.
+func (p *progress) printf(format string, args ...any) {
+	_, _ = fmt.Fprintf(p.w, format, args...)
+}
+
 func (p *progress) line(c *catalog.Progress, elapsed time.Duration) string {
 	items, total := c.Items.Load(), c.ItemsTotal.Load()
 	return fmt.Sprintf("listed %d objects · items %d/%d · headers read %d · %.0fs",
@@ -56,12 +62,12 @@ func (p *progress) start(c *catalog.Progress) (stop func()) {
 			select {
 			case <-done:
 				if p.tty {
-					fmt.Fprintf(p.w, "\r\033[K")
+					p.printf("\r\033[K")
 				}
 				return
 			case <-t.C:
 				if p.tty {
-					fmt.Fprintf(p.w, "\r\033[K%s", p.line(c, time.Since(begin)))
+					p.printf("\r\033[K%s", p.line(c, time.Since(begin)))
 				} else {
 					p.log.Info("progress", "objects", c.Objects.Load(), "items", c.Items.Load(),
 						"items_found", c.ItemsTotal.Load(), "headers_read", c.HeaderReads.Load())
@@ -76,7 +82,7 @@ func (p *progress) unchanged(out string, s catalog.Stats, took time.Duration) {
 	if p == nil {
 		return
 	}
-	fmt.Fprintf(p.w, "stacgen: %s is up to date: the configuration and all %d object(s) are unchanged since the last build (%.2fs)\n", out, s.Objects, took.Seconds())
+	p.printf("stacgen: %s is up to date: the configuration and all %d object(s) are unchanged since the last build (%.2fs)\n", out, s.Objects, took.Seconds())
 }
 
 func (p *progress) summary(out string, s summary) {
@@ -87,20 +93,20 @@ func (p *progress) summary(out string, s summary) {
 	if s.Seconds > 0 {
 		rate = float64(s.Items) / s.Seconds
 	}
-	fmt.Fprintf(p.w, "stacgen: wrote %s: %d collection(s), %d item(s) from %d object(s) in %.2fs (%.0f items/s); %d header(s) read, %d object(s) unchanged, %d warning(s)\n",
+	p.printf("stacgen: wrote %s: %d collection(s), %d item(s) from %d object(s) in %.2fs (%.0f items/s); %d header(s) read, %d object(s) unchanged, %d warning(s)\n",
 		out, s.Collections, s.Items, s.Objects, s.Seconds, rate, s.HeaderReads, s.Reused, len(s.Warnings))
 	if s.Entries > 0 {
-		fmt.Fprintf(p.w, "stacgen: published %d files and folders, %s\n", s.Entries, render.HumanSize(float64(s.Bytes)))
+		p.printf("stacgen: published %d files and folders, %s\n", s.Entries, render.HumanSize(float64(s.Bytes)))
 	}
 	if s.Failed > 0 {
-		fmt.Fprintf(p.w, "stacgen: %d item(s) left out (--skip-invalid-items)\n", s.Failed)
+		p.printf("stacgen: %d item(s) left out (--skip-invalid-items)\n", s.Failed)
 	}
 	for _, w := range s.Warnings {
-		fmt.Fprintf(p.w, "stacgen: warning: %s\n", w)
+		p.printf("stacgen: warning: %s\n", w)
 	}
 	for _, src := range slices.Sorted(maps.Keys(s.Schemas)) {
 		if src == validate.SourceCompact {
-			fmt.Fprintf(p.w, "stacgen: note: %d schema(s) were not available from --schemas, the cache or the network; validated with stacgen's compact schemas\n", s.Schemas[src])
+			p.printf("stacgen: note: %d schema(s) were not available from --schemas, the cache or the network; validated with stacgen's compact schemas\n", s.Schemas[src])
 		}
 	}
 }

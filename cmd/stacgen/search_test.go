@@ -1,11 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"io/fs"
 	"math"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,11 +102,11 @@ func (q searchQuery) matches(it *stac.Item) bool {
 		}
 	}
 	if p.Get("west") != "" {
-		var w, s, e, n float64
-		fmt.Sscan(p.Get("west"), &w)
-		fmt.Sscan(p.Get("south"), &s)
-		fmt.Sscan(p.Get("east"), &e)
-		fmt.Sscan(p.Get("north"), &n)
+		// The queries are the test's own: well-formed, like the dates above.
+		w, _ := strconv.ParseFloat(p.Get("west"), 64)
+		s, _ := strconv.ParseFloat(p.Get("south"), 64)
+		e, _ := strconv.ParseFloat(p.Get("east"), 64)
+		n, _ := strconv.ParseFloat(p.Get("north"), 64)
 		b := it.BBox
 		if b[1] > n || b[3] < s {
 			return false
@@ -138,16 +138,13 @@ func (q searchQuery) matches(it *stac.Item) bool {
 		if !ok {
 			return false
 		}
-		var f float64
 		if lo != "" {
-			fmt.Sscan(lo, &f)
-			if v < f {
+			if f, _ := strconv.ParseFloat(lo, 64); v < f {
 				return false
 			}
 		}
 		if hi != "" {
-			fmt.Sscan(hi, &f)
-			if v > f {
+			if f, _ := strconv.ParseFloat(hi, 64); v > f {
 				return false
 			}
 		}

@@ -100,7 +100,7 @@ func runServe(c *cli.Context) error {
 	if !addr.IP.IsLoopback() {
 		log.Warn("the preview server is reachable from other machines", "listen", addr.String())
 	}
-	fmt.Fprintf(c.App.ErrWriter, "stacgen: serving %s at http://%s/ (Ctrl-C to stop)\n", dir, browsable(addr))
+	_, _ = fmt.Fprintf(c.App.ErrWriter, "stacgen: serving %s at http://%s/ (Ctrl-C to stop)\n", dir, browsable(addr))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -111,7 +111,7 @@ func runServe(c *cli.Context) error {
 	ctx, cancel := context.WithTimeout(context.Background(), serveShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
-		srv.Close()
+		_ = srv.Close() // forced after a failed Shutdown, whose error is the one to report
 		return fmt.Errorf("stopping the server: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {

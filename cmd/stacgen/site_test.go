@@ -37,7 +37,7 @@ func serveSite(t testing.TB, dir string) string {
 	done := make(chan error, 1)
 	go func() {
 		done <- newApp(io.Discard, pw).RunContext(ctx, []string{"stacgen", "serve", "--dir", dir, "--listen", "127.0.0.1:0"})
-		pw.Close()
+		_ = pw.Close() // an io.PipeWriter's Close returns nil
 	}()
 	addr := regexp.MustCompile(`at (http://127\.0\.0\.1:\d+/)`)
 	lines := bufio.NewScanner(pr)

@@ -47,19 +47,22 @@ EXIT STATUS
 			}
 			errs, warnings := 0, 0
 			for _, is := range report.Issues {
+				line := is.String()
 				if is.Consistency && !c.Bool(flagStrict) {
 					warnings++
-					fmt.Fprintln(c.App.Writer, "warning: "+is.String())
-					continue
+					line = "warning: " + line
+				} else {
+					errs++
 				}
-				errs++
-				fmt.Fprintln(c.App.Writer, is.String())
+				if _, err := fmt.Fprintln(c.App.Writer, line); err != nil {
+					return err
+				}
 			}
 			if errs > 0 {
 				return &invalidError{msg: fmt.Sprintf("%d document(s) checked: %d error(s), %d warning(s)", report.Documents, errs, warnings)}
 			}
-			fmt.Fprintf(c.App.Writer, "valid: %d document(s), %d warning(s)\n", report.Documents, warnings)
-			return nil
+			_, err = fmt.Fprintf(c.App.Writer, "valid: %d document(s), %d warning(s)\n", report.Documents, warnings)
+			return err
 		},
 	}
 }

@@ -91,7 +91,7 @@ func OpenFile(path string, opts Options) (*FileStore, error) {
 	s := &FileStore{path: path, opts: opts, unlock: unlock, keys: map[string]*record{}}
 	_, _ = rand.Read(s.dummy[:])
 	if err := s.load(); err != nil {
-		unlock()
+		_ = unlock() // the load error is the one to report
 		return nil, fmt.Errorf("apikey: %s: %w", path, err)
 	}
 	return s, nil
@@ -194,17 +194,17 @@ func (s *FileStore) write(keys map[string]*record) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
+	defer func() { _ = os.Remove(tmp.Name()) }() // no-op after the rename
 	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // err is the failure; the file is removed
 		return err
 	}
 	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // err is the failure; the file is removed
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // err is the failure; the file is removed
 		return err
 	}
 	if err := tmp.Close(); err != nil {
@@ -215,7 +215,7 @@ func (s *FileStore) write(keys map[string]*record) error {
 	}
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync() // best effort: not every file system syncs directories
-		d.Close()
+		_ = d.Close()
 	}
 	return nil
 }

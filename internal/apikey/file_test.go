@@ -37,7 +37,11 @@ func openT(t *testing.T, path string, o Options) *FileStore {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return s
 }
 
@@ -228,7 +232,9 @@ func TestExpiryAndLimit(t *testing.T) {
 		t.Fatal("the expired key is still in the file")
 	}
 	// Expired keys are not loaded either.
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	c.Add(time.Hour)
 	s = openT(t, path, Options{Now: c.Now, MaxLifetime: time.Hour})
 	if l, _ := s.List(ctx, alice); len(l) != 0 {
@@ -261,9 +267,11 @@ func TestBadFileIsAnError(t *testing.T) {
 		"no owner":      `{"version": 1, "keys": [{"access_key": "eak_0123456789abcdef0123456789abcdef", "secret_sha256": "` + strings.Repeat("0", 64) + `", "claims": {}, "created": "2026-01-01T00:00:00Z", "expires": "2099-01-01T00:00:00Z"}]}`,
 	} {
 		path := filepath.Join(dir, name+".json")
-		os.WriteFile(path, []byte(content), 0o600)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		if s, err := OpenFile(path, Options{}); err == nil {
-			s.Close()
+			_ = s.Close() // should not have opened: the Errorf reports it
 			t.Errorf("%s: opened", name)
 		}
 		if data, _ := os.ReadFile(path); string(data) != content {
@@ -282,7 +290,9 @@ func TestFailedWriteChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A directory where the file should be: the rename fails.
-	os.Remove(path)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Mkdir(path, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +381,9 @@ func TestConcurrentUse(t *testing.T) {
 	if len(live) != users*perUser/2 {
 		t.Fatalf("%d live keys, want %d", len(live), users*perUser/2)
 	}
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	s = openT(t, path, Options{})
 	for _, m := range live {
 		if k, err := s.Authenticate(ctx, m.access, m.secret); err != nil || k.Owner != m.owner {

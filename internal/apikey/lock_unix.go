@@ -17,7 +17,7 @@ func lockFile(path string) (func() error, error) {
 		return nil, err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
+		_ = f.Close() // not locked: nothing written to it
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("%s is held by another process: only one signer may use an API-key file", path)
 		}

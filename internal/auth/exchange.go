@@ -18,8 +18,8 @@ import (
 
 // Token type URNs (RFC 8693 §3).
 const (
-	TokenTypeAccess = "urn:ietf:params:oauth:token-type:access_token"
-	TokenTypeID     = "urn:ietf:params:oauth:token-type:id_token"
+	TokenTypeAccess = "urn:ietf:params:oauth:token-type:access_token" //nolint:gosec // G101: a token type's name, not a credential
+	TokenTypeID     = "urn:ietf:params:oauth:token-type:id_token"     //nolint:gosec // G101: as above
 	grantExchange   = "urn:ietf:params:oauth:grant-type:token-exchange"
 )
 

@@ -42,7 +42,7 @@ func TestExchangeExpiryWithoutExpiresIn(t *testing.T) {
 			var calls atomic.Int64
 			idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
-				json.NewEncoder(w).Encode(map[string]any{"access_token": tc.issued(calls.Add(1)),
+				_ = json.NewEncoder(w).Encode(map[string]any{"access_token": tc.issued(calls.Add(1)), // a failed write fails the client's decoding
 					"issued_token_type": TokenTypeID, "token_type": "N_A"})
 			}))
 			defer idp.Close()

@@ -375,7 +375,9 @@ func TestZitadelExchangeRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadURL := "http://" + dead.Addr().String() + "/oauth/token"
-	dead.Close()
+	if err := dead.Close(); err != nil { // from now on, connections are refused
+		t.Fatal(err)
+	}
 
 	for name, tc := range map[string]struct {
 		opts   func(*ExchangeOptions)

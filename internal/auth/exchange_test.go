@@ -31,11 +31,11 @@ func TestExchangeSendsRFC8693FormAndCaches(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		if id != "sts" || secret != "s3cr:t" || r.PostForm.Get("subject_token") == "refused" {
 			w.WriteHeader(http.StatusBadRequest)
-			json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant", "error_description": "no"})
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant", "error_description": "no"}) // a failed write fails the client's decoding
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
-		json.NewEncoder(w).Encode(map[string]any{"access_token": "exchanged-" + r.PostForm.Get("subject_token"),
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "exchanged-" + r.PostForm.Get("subject_token"), // as above
 			"issued_token_type": TokenTypeID, "token_type": "N_A", "expires_in": 300})
 	}))
 	defer idp.Close()

@@ -104,7 +104,7 @@ func (k *keySet) currentURL() string {
 
 // VerifySignature checks the JWS's signature and returns its payload.
 func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
-	jws, err := jose.ParseSigned(raw, k.algs)
+	jws, err := jose.ParseSignedCompact(raw, k.algs)
 	if err != nil {
 		return nil, fmt.Errorf("malformed JWS: %w", err)
 	}
@@ -173,7 +173,7 @@ func (k *keySet) current(ctx context.Context) ([]jose.JSONWebKey, error) {
 	case keys == nil:
 		return k.fetch(ctx)
 	case refresh:
-		go func() { // verification goes on with the keys it has
+		go func() { //nolint:gosec // G118: verification goes on with the keys it has; the refresh outlives the request that noticed their age
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			_, _ = k.run(ctx)

@@ -112,7 +112,9 @@ func newSwitchableIdP(t *testing.T) *switchableIdP {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close()
+	if err := ln.Close(); err != nil { // the address is free for the switchable IdP
+		t.Fatal(err)
+	}
 	s := &switchableIdP{t: t, addr: addr, URL: "http://" + addr, idp: newTestIdP(t)}
 	key, kid := s.idp.Key()
 	s.op = &oidctest.Server{Algorithms: []string{"RS256"}, PublicKeys: []oidctest.PublicKey{{PublicKey: key.Public(), KeyID: kid, Algorithm: "RS256"}}}
@@ -135,7 +137,7 @@ func (s *switchableIdP) start() {
 		s.t.Fatal(err)
 	}
 	s.hs = httptest.NewUnstartedServer(s.op)
-	s.hs.Listener.Close()
+	_ = s.hs.Listener.Close() // replaced by ln before any use
 	s.hs.Listener = ln
 	s.hs.Start()
 }

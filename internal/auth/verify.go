@@ -196,7 +196,7 @@ func (v *Verifier) idTokenVerifier(ctx context.Context, is *issuer) (*oidc.IDTok
 			is.inflight == nil && now.Sub(is.failed) >= discoveryRetryAfterFailure
 		is.mu.Unlock()
 		if stale {
-			go func() { _ = v.discover(context.Background(), is) }()
+			go func() { _ = v.discover(context.Background(), is) }() //nolint:gosec // G118: a background refresh that outlives the request that noticed the stale discovery
 		}
 		return vf, nil
 	}

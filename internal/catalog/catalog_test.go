@@ -381,7 +381,7 @@ collections:
 		}
 		st, _ := f.Stat()
 		info, err := geotiff.Read(f, st.Size())
-		f.Close()
+		_ = f.Close() // read only
 		if err != nil || len(info.GCPList) < 3 {
 			t.Fatalf("%s: %v, %d GCPs", id, err, len(info.GCPList))
 		}

@@ -596,7 +596,7 @@ func (ib *itemBuilder) copyFile(ctx context.Context, a *asset, itemDir string) e
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
+	defer rc.Close() //nolint:errcheck // read only; a failed read is reported by CopyFile
 	if err := ib.b.sink.CopyFile(itemDir+path.Base(a.obj.Key), rc); err != nil {
 		return fmt.Errorf("copying %s: %w", a.obj.Key, err)
 	}

@@ -178,7 +178,7 @@ func (d *datumShift) apply(in func(*entry) bool, run func(*candidate) (float64, 
 		if retry == 2 {
 			break
 		}
-		excluded[retry] = i
+		excluded[retry] = i //nolint:gosec // G602: retry < 2 here: the loop breaks at 2 just above
 	}
 	// No candidate's area contains the point (or its grids do not cover it):
 	// PROJ uses the first candidate that needs no grid.

@@ -1,7 +1,8 @@
 // Package crs converts raster coordinates to WGS 84 and builds the STAC item
 // footprint (`geometry` and `bbox`) of a georeferenced raster. It is pure Go,
-// standard library only; its only I/O is reading datum shift grid files when
-// the caller provides a grid directory (NewGrids).
+// standard library only; its only I/O is reading datum shift grid files from
+// the fs.FS of a grid directory when the caller provides one (NewGrids): it
+// imports neither os nor net (golangci-lint's depguard checks it).
 //
 // Neighbours: internal/geotiff supplies the GDAL geotransform and EPSG code
 // (or GeoKeys) of a file; internal/catalog calls Footprint to fill an item's
@@ -134,10 +135,10 @@
 // # Grids
 //
 // ForEPSG uses no grid, like PROJ with an empty PROJ_DATA. ForEPSGWith and
-// NewWith take a *Grids (NewGrids(dir), e.g. PROJ's /usr/share/proj or a
-// PROJ-data folder): an operation's grid is available when the directory
-// holds its PROJ name or its former name (PROJ's order) in a format with a
-// reader. The package reads NTv2 files (.gsb, e.g. ntf_r93.gsb,
+// NewWith take a *Grids (NewGrids(os.DirFS(dir), dir), e.g. PROJ's
+// /usr/share/proj or a PROJ-data folder): an operation's grid is available
+// when the directory holds its PROJ name or its former name (PROJ's order)
+// in a format with a reader. The package reads NTv2 files (.gsb, e.g. ntf_r93.gsb,
 // BETA2007.gsb, nzgd2kgrid0005.gsb); Grids.Loaders adds other formats
 // without this package depending on their readers: package tifgrid
 // registers PROJ's GeoTIFF grids (.tif, the format of current PROJ-data

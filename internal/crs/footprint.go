@@ -196,7 +196,7 @@ func footprint(t Transformer, toCRS func(px, py float64) (float64, float64, erro
 		for i := range ring {
 			ring[i].lon += shift
 		}
-		minLon, maxLon = minLon+shift, maxLon+shift
+		maxLon += shift
 	}
 
 	if maxLon <= 180 {

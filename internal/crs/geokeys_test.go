@@ -356,7 +356,6 @@ type gkKey struct {
 
 func kS(id, v int) gkKey            { return gkKey{id: id, s: v, typ: 's'} }
 func kD(id int, v ...float64) gkKey { return gkKey{id: id, d: v, typ: 'd'} }
-func kA(id int, s string) gkKey     { return gkKey{id: id, a: s, typ: 'a'} }
 
 // writeGeoTIFF returns a 1×1 uint8 little-endian GeoTIFF carrying keys.
 func writeGeoTIFF(keys []gkKey) []byte {

@@ -1,12 +1,13 @@
 package crs
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,11 +20,14 @@ import (
 // GeoTIFF grids, .tif). A grid in a format without a reader is treated as
 // missing.
 //
-// A Grids lists the directory when created and reads a file on first use.
-// Parsed grids are kept in memory up to MaxBytes (least recently used ones
-// are dropped beyond it). It is safe for concurrent use.
+// The package reads the directory through an fs.FS that the caller gives
+// (os.DirFS(dir) for a folder), so that it does no file system access of its
+// own. A Grids lists the directory when created and reads a file on first
+// use. Parsed grids are kept in memory up to MaxBytes (least recently used
+// ones are dropped beyond it). It is safe for concurrent use.
 type Grids struct {
-	dir   string
+	fsys  fs.FS
+	dir   string          // the directory's name, for Dir and messages
 	names map[string]bool // regular files of the directory
 
 	// MaxBytes bounds the memory of the parsed grids kept (default 256 MiB);
@@ -48,21 +52,34 @@ type gridFile struct {
 	used int64 // Grids.tick of the last use
 }
 
-// NewGrids returns the grids of a directory. The directory must exist; it
-// may hold no grid at all (then every grid-based operation is skipped, as
-// PROJ does without grids).
-func NewGrids(dir string) (*Grids, error) {
-	ents, err := os.ReadDir(dir)
+// NewGrids returns the grids of a directory: fsys holds its files
+// (os.DirFS(dir) for a folder; it must be safe for concurrent use, as
+// os.DirFS is) and dir is its name, which Dir returns and error messages use
+// in the file paths. The directory must exist; it may hold no grid at all
+// (then every grid-based operation is skipped, as PROJ does without grids).
+func NewGrids(fsys fs.FS, dir string) (*Grids, error) {
+	g := &Grids{fsys: fsys, dir: dir, names: map[string]bool{}, cache: map[string]*gridFile{}, MaxBytes: 256 << 20, Loaders: map[string]GridLoader{}}
+	ents, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return nil, fmt.Errorf("crs: grid directory: %w", err)
+		return nil, fmt.Errorf("crs: grid directory: %w", g.pathError(err))
 	}
-	g := &Grids{dir: dir, names: map[string]bool{}, cache: map[string]*gridFile{}, MaxBytes: 256 << 20, Loaders: map[string]GridLoader{}}
 	for _, e := range ents {
-		if e.Type().IsRegular() || e.Type()&os.ModeSymlink != 0 {
+		if e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0 {
 			g.names[e.Name()] = true
 		}
 	}
 	return g, nil
+}
+
+// pathError names the file of a *fs.PathError of fsys.Open or fs.ReadDir by
+// its path under dir: an fs.FS (os.DirFS included) reports the names it was
+// given, relative to its root.
+func (g *Grids) pathError(err error) error {
+	pe, ok := err.(*fs.PathError)
+	if !ok || g.dir == "" {
+		return err
+	}
+	return &fs.PathError{Op: pe.Op, Path: filepath.Join(g.dir, pe.Path), Err: pe.Err}
 }
 
 // Dir returns the directory of the grids.
@@ -96,21 +113,31 @@ func (g *Grids) loader(name string) GridLoader {
 
 // read parses a grid file with its loader, or as NTv2.
 func (g *Grids) read(name string) (*ntv2, error) {
-	path := filepath.Join(g.dir, name)
+	f, err := g.fsys.Open(name)
+	if err != nil {
+		return nil, g.pathError(err)
+	}
+	// Read only: Close has nothing to flush, and a read error is reported
+	// by the read.
+	defer func() { _ = f.Close() }()
 	l := g.loader(name)
 	if l == nil {
-		return readNTv2(path)
+		return readNTv2(f)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	d, err := l(f, st.Size())
+	r, ok := f.(io.ReaderAt) // os.DirFS's files are *os.File
+	size := st.Size()
+	if !ok {
+		b, err := io.ReadAll(f)
+		if err != nil {
+			return nil, err
+		}
+		r, size = bytes.NewReader(b), int64(len(b))
+	}
+	d, err := l(r, size)
 	if err != nil {
 		return nil, err
 	}
@@ -279,12 +306,8 @@ type subgrid struct {
 	children                 []*subgrid
 }
 
-func readNTv2(path string) (*ntv2, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
+// readNTv2 reads an NTv2 file (.gsb) from its first byte.
+func readNTv2(f io.Reader) (*ntv2, error) {
 	var hdr [11 * 16]byte
 	if _, err := io.ReadFull(f, hdr[:]); err != nil {
 		return nil, fmt.Errorf("NTv2 header: %w", err)
@@ -299,7 +322,7 @@ func readNTv2(path string) (*ntv2, error) {
 			return nil, errors.New("NTv2 header: NUM_OREC is not 11")
 		}
 	}
-	nFile := int(int32(bo.Uint32(hdr[2*16+8:])))
+	nFile := int(int32(bo.Uint32(hdr[2*16+8:]))) //nolint:gosec // G115: NTv2 integers are signed 32-bit (two's complement); range-checked next
 	if string(hdr[2*16:2*16+8]) != "NUM_FILE" || nFile <= 0 || nFile > 100000 {
 		return nil, errors.New("NTv2 header: bad NUM_FILE")
 	}
@@ -320,7 +343,7 @@ func readNTv2(path string) (*ntv2, error) {
 		num := func(k int) float64 { return math.Float64frombits(bo.Uint64(rec(k))) }
 		s := &subgrid{name: strings.TrimSpace(string(rec(0)))}
 		sLat, nLat, eLong, wLong, dLat, dLong := num(4), num(5), num(6), num(7), num(8), num(9)
-		count := int(int32(bo.Uint32(rec(10))))
+		count := int(int32(bo.Uint32(rec(10)))) //nolint:gosec // G115: as NUM_FILE above
 		if dLat <= 0 || dLong <= 0 || nLat < sLat || wLong < eLong {
 			return nil, fmt.Errorf("NTv2 sub-grid %q: bad extent", s.name)
 		}

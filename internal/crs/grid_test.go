@@ -3,11 +3,16 @@ package crs
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 
 	"gitlab.com/eocat/eocat/internal/testenv"
 )
@@ -26,8 +31,10 @@ func TestNTv2(t *testing.T) {
 	for _, bo := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
 		dir := t.TempDir()
 		testenv.WriteNTv2(t, filepath.Join(dir, "test.gsb"), bo, testGrid)
-		os.WriteFile(filepath.Join(dir, "other.tif"), []byte("not a grid"), 0o644)
-		g, err := NewGrids(dir)
+		if err := os.WriteFile(filepath.Join(dir, "other.tif"), []byte("not a grid"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		g, err := NewGrids(os.DirFS(dir), dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,8 +102,10 @@ func TestNTv2(t *testing.T) {
 
 func TestNTv2Invalid(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "bad.gsb"), []byte("NUM_OREC not really"), 0o644)
-	g, err := NewGrids(dir)
+	if err := os.WriteFile(filepath.Join(dir, "bad.gsb"), []byte("NUM_OREC not really"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, err := NewGrids(os.DirFS(dir), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,9 +116,75 @@ func TestNTv2Invalid(t *testing.T) {
 	if _, _, err := s.fwd(0, 0); err == nil || errors.Is(err, errOutsideGrid) {
 		t.Errorf("unreadable grid: err %v, want a read error", err)
 	}
-	if _, err := NewGrids(filepath.Join(dir, "absent")); err == nil {
-		t.Error("NewGrids of a missing directory succeeded")
+	absent := filepath.Join(dir, "absent")
+	if _, err := NewGrids(os.DirFS(absent), absent); err == nil || !strings.Contains(err.Error(), absent+":") || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("NewGrids of a missing directory: %v, want an error naming %s", err, absent)
 	}
+	// A file listed but gone by the time it is read: the error names it by
+	// its path, as os.Open does.
+	if err := os.Remove(filepath.Join(dir, "bad.gsb")); err != nil {
+		t.Fatal(err)
+	}
+	g.cache = map[string]*gridFile{}
+	want := "crs: grid bad.gsb: open " + filepath.Join(dir, "bad.gsb") + ": no such file or directory"
+	if _, err := g.get("bad.gsb"); err == nil || err.Error() != want {
+		t.Errorf("missing grid file: %v, want %q", err, want)
+	}
+}
+
+// TestGridsFS reads grids from an fs.FS other than a folder (NTv2, and a
+// loader's format through a file that is not an io.ReaderAt).
+func TestGridsFS(t *testing.T) {
+	dir := t.TempDir()
+	testenv.WriteNTv2(t, filepath.Join(dir, "test.gsb"), binary.LittleEndian, testGrid)
+	gsb, err := os.ReadFile(filepath.Join(dir, "test.gsb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{"test.gsb": {Data: gsb}, "const.grd": {Data: []byte("10 20")}, "sub/x.gsb": {Data: gsb}}
+	g, err := NewGrids(onlyReader{fsys}, "mem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Loaders[".grd"] = func(r io.ReaderAt, size int64) (*GridData, error) {
+		b := make([]byte, size)
+		if _, err := r.ReadAt(b, 0); err != nil {
+			return nil, err
+		}
+		var dl, dp float32
+		if _, err := fmt.Sscan(string(b), &dl, &dp); err != nil {
+			return nil, err
+		}
+		return &GridData{Subgrids: []SubgridData{{Name: "C", Parent: -1, West: 0, South: 0, East: 1, North: 1, ResX: 1, ResY: 1, Width: 2, Height: 2,
+			Shifts: []float32{dl, dp, dl, dp, dl, dp, dl, dp}}}}, nil
+	}
+	if g.Dir() != "mem" {
+		t.Errorf("Dir() = %q", g.Dir())
+	}
+	if _, ok := g.find([]string{"x.gsb", "sub"}); ok {
+		t.Error("find accepted a file of a sub-directory, or the sub-directory")
+	}
+	for _, c := range []struct {
+		name       string
+		lon, lat   float64
+		dlon, dlat float64
+	}{{"test.gsb", 1.5, 1.25, 10, 20}, {"const.grd", 0.5, 0.5, 10, 20}} {
+		dl, dp, err := g.Shift(c.name, c.lon, c.lat)
+		if err != nil || math.Abs(dl-c.dlon) > 1e-9 || math.Abs(dp-c.dlat) > 1e-9 {
+			t.Errorf("Shift(%s) = %v, %v, %v", c.name, dl, dp, err)
+		}
+	}
+}
+
+// onlyReader hides the io.ReaderAt of an fs.FS's regular files.
+type onlyReader struct{ fs.FS }
+
+func (o onlyReader) Open(name string) (fs.File, error) {
+	f, err := o.FS.Open(name)
+	if err != nil || name == "." {
+		return f, err
+	}
+	return struct{ fs.File }{f}, nil
 }
 
 // TestGridsCache checks the bound on memory (least recently used grids are
@@ -119,7 +194,7 @@ func TestGridsCache(t *testing.T) {
 	for _, n := range []string{"a.gsb", "b.gsb", "c.gsb"} {
 		testenv.WriteNTv2(t, filepath.Join(dir, n), binary.LittleEndian, testGrid[:1])
 	}
-	g, err := NewGrids(dir)
+	g, err := NewGrids(os.DirFS(dir), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +231,7 @@ func TestGridDatumShift(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "ntf_r93.gsb")); err != nil {
 		testenv.Missing(t, "ntf_r93.gsb not found in %s (Debian package proj-data)", dir)
 	}
-	g, err := NewGrids(dir)
+	g, err := NewGrids(os.DirFS(dir), dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,7 +96,7 @@ func runOracle(t *testing.T, withGrids bool) {
 	env := append(os.Environ(), "PROJ_NETWORK=OFF")
 	var grids *Grids
 	if withGrids {
-		if grids, err = NewGrids(data); err != nil {
+		if grids, err = NewGrids(os.DirFS(data), data); err != nil {
 			t.Fatal(err)
 		}
 		env = append(env, "PROJ_DATA="+data, "PROJ_LIB="+data)

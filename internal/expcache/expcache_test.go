@@ -41,8 +41,11 @@ func TestCacheSingleFetchExpiryAndBound(t *testing.T) {
 	if v, _ := c.Get(context.Background(), "a", fetch("B")); v != "B" {
 		t.Fatalf("stale value %q", v)
 	}
-	c.Get(context.Background(), "b", fetch("x"))
-	c.Get(context.Background(), "c", fetch("y"))
+	for k, v := range map[string]string{"b": "x", "c": "y"} {
+		if got, err := c.Get(context.Background(), k, fetch(v)); got != v || err != nil {
+			t.Fatalf("Get(%s) = %q, %v", k, got, err)
+		}
+	}
 	if len(c.m) > 2 {
 		t.Fatalf("%d entries, bound 2", len(c.m))
 	}

@@ -83,8 +83,9 @@ func (w *Writer) Close() {
 	defer w.mu.Unlock()
 	if w.spill != nil {
 		name := w.spill.Name()
-		w.spill.Close()
-		os.Remove(name)
+		// Cleanup of a temporary file: nothing to do if it fails.
+		_ = w.spill.Close()
+		_ = os.Remove(name)
 		w.spill = nil
 	}
 }
@@ -97,7 +98,12 @@ func (w *Writer) Add(it *stac.Item, doc []byte) error {
 	if err != nil {
 		return fmt.Errorf("geoparquet: %s: %w", it.ID, err)
 	}
-	ref := rowRef{id: it.ID, start: math.MinInt64, wkb: int32(len(wkb)), n: int32(len(doc))}
+	// A rowRef holds the sizes as int32.
+	nw, nd := len(wkb), len(doc)
+	if nw > math.MaxInt32 || nd > math.MaxInt32 {
+		return fmt.Errorf("geoparquet: %s: an item of %d bytes (geometry %d bytes) is larger than 2 GiB", it.ID, nd, nw)
+	}
+	ref := rowRef{id: it.ID, start: math.MinInt64, wkb: int32(nw), n: int32(nd)}
 	for _, k := range []string{"datetime", "start_datetime"} {
 		if s, ok := it.Properties[k].(string); ok {
 			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
@@ -447,7 +453,7 @@ func wkbOf(g any) ([]byte, error) {
 			if t.Type == "MultiPolygon" {
 				b := append(make([]byte, 0, 1024), 1)
 				b = binary.LittleEndian.AppendUint32(b, 6)
-				b = binary.LittleEndian.AppendUint32(b, uint32(len(c)))
+				b = appendCount(b, len(c))
 				for _, p := range c {
 					b = appendPolygon(b, p)
 				}
@@ -462,13 +468,20 @@ func wkbOf(g any) ([]byte, error) {
 	return toWKB(raw)
 }
 
+// appendCount appends a WKB count (uint32) of points, rings or polygons: n
+// is the length of a slice in memory, and 2^32 points (16 bytes each), rings
+// or polygons (slice headers of 24 bytes) would take more than 64 GiB.
+func appendCount(b []byte, n int) []byte {
+	return binary.LittleEndian.AppendUint32(b, uint32(n)) //nolint:gosec // G115: bounded by memory, as said above
+}
+
 // appendPolygon appends one WKB Polygon.
 func appendPolygon(b []byte, rs [][][2]float64) []byte {
 	b = append(b, 1)
 	b = binary.LittleEndian.AppendUint32(b, 3)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(rs)))
+	b = appendCount(b, len(rs))
 	for _, r := range rs {
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(r)))
+		b = appendCount(b, len(r))
 		for _, p := range r {
 			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p[0]))
 			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p[1]))
@@ -488,7 +501,7 @@ func toWKB(raw json.RawMessage) ([]byte, error) {
 	}
 	var b []byte
 	ring := func(r [][]float64) {
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(r)))
+		b = appendCount(b, len(r))
 		for _, p := range r {
 			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p[0]))
 			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p[1]))
@@ -497,7 +510,7 @@ func toWKB(raw json.RawMessage) ([]byte, error) {
 	polygon := func(rs [][][]float64) {
 		b = append(b, 1)
 		b = binary.LittleEndian.AppendUint32(b, 3)
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(rs)))
+		b = appendCount(b, len(rs))
 		for _, r := range rs {
 			ring(r)
 		}
@@ -516,7 +529,7 @@ func toWKB(raw json.RawMessage) ([]byte, error) {
 		}
 		b = append(b, 1)
 		b = binary.LittleEndian.AppendUint32(b, 6)
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(c)))
+		b = appendCount(b, len(c))
 		for _, p := range c {
 			polygon(p)
 		}

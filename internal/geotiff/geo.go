@@ -3,6 +3,7 @@ package geotiff
 import (
 	"encoding/xml"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -96,9 +97,12 @@ func (rd *reader) geoKeys(d *ifd) (GeoKeys, error) {
 	// (its keys are skipped) rather than failing the whole header.
 	dbl, _ := rd.numbers(d, tagGeoDoubleParams, -1)
 	asc, _ := rd.rawASCII(d, tagGeoASCIIParams)
-	n := min(dir[3], uint64(len(dir)/4-1))
+	n := min(dir[3], uint64(len(dir))/4-1)
 	for i := 1; uint64(i) <= n; i++ {
 		key, loc, count, val := dir[4*i], dir[4*i+1], dir[4*i+2], dir[4*i+3]
+		if key > math.MaxUint16 || val > math.MaxUint16 {
+			continue // the directory's entries are SHORTs
+		}
 		switch loc {
 		case 0:
 			if count == 1 {

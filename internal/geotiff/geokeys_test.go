@@ -61,7 +61,7 @@ func readListgeo(t *testing.T, path string) []listgeoKey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only
 	var out []listgeoKey
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)

@@ -318,7 +318,7 @@ func (rd *reader) image(d *ifd) (*Info, error) {
 		return nil, d.errorf("missing tag %d (block offsets)", offsetsTag)
 	}
 	blocks := ((w + bw - 1) / bw) * ((h + bh - 1) / bh)
-	perPlane := uint64(e.count)
+	perPlane := uint64(e.count) //nolint:gosec // G115: a count is checked against MaxTagBytes (> 0) when read
 	if info.Planar == 2 {
 		perPlane /= spp
 	}
@@ -364,8 +364,8 @@ func (rd *reader) subfile(d *ifd) (subfile, error) {
 		return s, err
 	}
 	for _, o := range offs {
-		if o != 0 && (s.firstData < 0 || int64(o) < s.firstData) {
-			s.firstData = int64(o)
+		if o != 0 && (s.firstData < 0 || int64(o) < s.firstData) { //nolint:gosec // G115: uints returns values ≤ 2^53
+			s.firstData = int64(o) //nolint:gosec // G115: as above
 		}
 	}
 	return s, nil

@@ -197,14 +197,14 @@ func (rd *reader) imageOf(d *ifd) (*Image, error) {
 		return nil, d.errorf("invalid block size %dx%d", bw, bh)
 	}
 	im.BlockWidth, im.BlockHeight = int(bw), int(bh)
-	im.across, im.down = int((w+bw-1)/bw), int((h+bh-1)/bh)
+	im.across, im.down = int((w+bw-1)/bw), int((h+bh-1)/bh) //nolint:gosec // G115: w, h ≤ maxDimension (MaxInt32), checked above
 	if im.offsets, err = rd.uints(d, offTag, -1); err != nil {
 		return nil, err
 	}
 	if im.sizes, err = rd.uints(d, sizeTag, -1); err != nil {
 		return nil, err
 	}
-	blocks := uint64(im.across) * uint64(im.down) // < 2^62
+	blocks := uint64(im.across) * uint64(im.down) //nolint:gosec // G115: across and down are positive (≤ MaxInt32): the product is < 2^62
 	if im.Planar == 2 && blocks <= uint64(len(im.offsets)) {
 		blocks *= spp // no overflow: the offsets are few
 	}
@@ -390,12 +390,12 @@ func (im *Image) value(p []byte, bo binary.ByteOrder) float32 {
 	switch im.bits {
 	case 8:
 		if im.format == 2 {
-			return float32(int8(p[0]))
+			return float32(int8(p[0])) //nolint:gosec // G115: a signed sample: two's complement, as intended
 		}
 		return float32(p[0])
 	case 16:
 		if im.format == 2 {
-			return float32(int16(bo.Uint16(p)))
+			return float32(int16(bo.Uint16(p))) //nolint:gosec // G115: a signed sample: two's complement, as intended
 		}
 		return float32(bo.Uint16(p))
 	case 32:
@@ -403,7 +403,7 @@ func (im *Image) value(p []byte, bo binary.ByteOrder) float32 {
 		case 3:
 			return math.Float32frombits(bo.Uint32(p))
 		case 2:
-			return float32(int32(bo.Uint32(p)))
+			return float32(int32(bo.Uint32(p))) //nolint:gosec // G115: a signed sample: two's complement, as intended
 		}
 		return float32(bo.Uint32(p))
 	}
@@ -418,22 +418,22 @@ func (s *Images) block(im *Image, k, bw, rows, spp, bps int) ([]byte, binary.Byt
 	need := bw * rows * spp * bps
 	off, size := im.offsets[k], im.sizes[k]
 	if im.Compression == "none" {
-		if size < uint64(need) {
+		if size < uint64(need) { //nolint:gosec // G115: need is a product of positive sizes
 			return nil, nil, fmt.Errorf("%d bytes for %d decoded bytes", size, need)
 		}
-		size = uint64(need)
-	} else if size > 2*uint64(need)+1024 {
+		size = uint64(need) //nolint:gosec // G115: as above
+	} else if size > 2*uint64(need)+1024 { //nolint:gosec // G115: as above
 		return nil, nil, fmt.Errorf("%d compressed bytes for %d decoded bytes", size, need)
 	}
-	if off > uint64(rd.size) || !rd.inFile(int64(off), int64(size)) {
+	if off > uint64(rd.size) || !rd.inFile(int64(off), int64(size)) { //nolint:gosec // G115: the size of a file is ≥ 0; off ≤ it; a size ≥ 2^63 becomes negative, which inFile refuses
 		return nil, nil, fmt.Errorf("%d bytes at offset %d: %v (size %d)", size, off, errBeyondEOF, rd.size)
 	}
-	if cap(s.raw) < int(size) {
+	if cap(s.raw) < int(size) { //nolint:gosec // G115: size ≤ the file size (inFile above)
 		s.raw = make([]byte, size)
 	}
 	raw := s.raw[:size]
 	rd.reads++
-	if m, err := rd.r.ReadAt(raw, int64(off)); m < len(raw) {
+	if m, err := rd.r.ReadAt(raw, int64(off)); m < len(raw) { //nolint:gosec // G115: off ≤ the file size (above)
 		if err == nil || err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
@@ -464,7 +464,7 @@ func (s *Images) block(im *Image, k, bw, rows, spp, bps int) ([]byte, binary.Byt
 			return nil, nil, fmt.Errorf("LZW: %v", err)
 		}
 	}
-	var bo binary.ByteOrder = rd.bo
+	bo := rd.bo
 	rowLen := bw * spp // samples per row
 	switch im.Predictor {
 	case 2:

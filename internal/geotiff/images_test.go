@@ -248,9 +248,13 @@ func TestImageSamplesAgainstGDAL(t *testing.T) {
 			b = putSample(b, binary.LittleEndian, pixelTypes[5], v)
 		}
 	}
-	os.WriteFile(filepath.Join(dir, "second.bin"), b, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "second.bin"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	hdr, _ := os.ReadFile(filepath.Join(dir, "Float32.hdr"))
-	os.WriteFile(filepath.Join(dir, "second.hdr"), hdr, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "second.hdr"), hdr, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if b, err := exec.Command(bin, "-q", "-mo", "grid_name=SECOND", "-co", "APPEND_SUBDATASET=YES", "-co", "COMPRESS=DEFLATE", "-co", "PREDICTOR=3",
 		filepath.Join(dir, "second.bin"), first).CombinedOutput(); err != nil {
 		t.Fatalf("gdal_translate APPEND_SUBDATASET: %v\n%s", err, b)
@@ -369,8 +373,12 @@ func encodeBlock(t testing.TB, raw []byte, bw, spp, bps, predictor int, compress
 	case "deflate":
 		var z bytes.Buffer
 		zw := zlib.NewWriter(&z)
-		zw.Write(b)
-		zw.Close()
+		if _, err := zw.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
 		return z.Bytes()
 	case "lzw":
 		return lzwEncode(b)
@@ -756,7 +764,7 @@ func FuzzImageSamples(f *testing.F) {
 		}
 		for i, im := range imgs.List {
 			for s := range min(im.SamplesPerPixel, 4) {
-				imgs.Samples(i, s)
+				_, _ = imgs.Samples(i, s) // fuzzed input: an error is expected, a panic is not
 			}
 		}
 	})

@@ -77,7 +77,7 @@ func lzwDecode(data, out []byte) error {
 		}
 		end := min(n+l+extra, len(out))
 		if code == next && end == n+l+1 {
-			out[end-1] = first[prev]
+			out[end-1] = first[prev] //nolint:gosec // G602: prev ≥ 0 once a code has been read (the prev < 0 case continues); end-1 ≥ n
 		}
 		// Write the string backwards, skipping what falls beyond out.
 		for i, k := n+l-1, c; k >= 0; i-- {
@@ -93,10 +93,10 @@ func lzwDecode(data, out []byte) error {
 			prefix[next] = uint16(prev)
 			suffix[next] = first[c]
 			if code == next {
-				suffix[next] = first[prev]
+				suffix[next] = first[prev] //nolint:gosec // G602: next < lzwMax and 0 ≤ prev < next
 			}
-			first[next] = first[prev]
-			length[next] = length[prev] + 1
+			first[next] = first[prev]       //nolint:gosec // G602: as above
+			length[next] = length[prev] + 1 //nolint:gosec // G602: as above
 			next++
 			if next >= 1<<width-1 && width < 12 {
 				width++

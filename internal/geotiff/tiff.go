@@ -316,10 +316,10 @@ func (rd *reader) readIFD(index int, off int64) (*ifd, int64, error) {
 		if count == 0 {
 			return nil, 0, d.errorf("tag %d has no values", e.tag)
 		}
-		if count > uint64(rd.opt.MaxTagBytes)/uint64(ts) {
+		if count > uint64(rd.opt.MaxTagBytes)/uint64(ts) { //nolint:gosec // G115: withDefaults makes MaxTagBytes > 0
 			return nil, 0, d.errorf("tag %d count %d exceeds limit of %d bytes", e.tag, count, rd.opt.MaxTagBytes)
 		}
-		e.count = int64(count)
+		e.count = int64(count) //nolint:gosec // G115: count ≤ MaxTagBytes (above)
 		if sz := e.size(-1); sz <= int64(len(val)) {
 			e.inline = val[:sz]
 		} else {
@@ -329,10 +329,10 @@ func (rd *reader) readIFD(index int, off int64) (*ifd, int64, error) {
 			} else {
 				o = uint64(rd.bo.Uint32(val))
 			}
-			if o > uint64(rd.size) || !rd.inFile(int64(o), sz) {
+			if o > uint64(rd.size) || !rd.inFile(int64(o), sz) { //nolint:gosec // G115: the size of a file is ≥ 0; int64(o) only once o ≤ it
 				return nil, 0, d.errorf("tag %d: %d bytes at offset %d beyond end of file (size %d)", e.tag, sz, o, rd.size)
 			}
-			e.off = int64(o)
+			e.off = int64(o) //nolint:gosec // G115: o ≤ the file size (above)
 		}
 		d.entries = append(d.entries, e)
 	}
@@ -343,10 +343,10 @@ func (rd *reader) readIFD(index int, off int64) (*ifd, int64, error) {
 	} else {
 		nx = uint64(rd.bo.Uint32(next))
 	}
-	if nx > uint64(rd.size) {
+	if nx > uint64(rd.size) { //nolint:gosec // G115: the size of a file is ≥ 0
 		return nil, 0, d.errorf("next IFD offset %d beyond end of file (size %d)", nx, rd.size)
 	}
-	return d, int64(nx), nil
+	return d, int64(nx), nil //nolint:gosec // G115: nx ≤ the file size (above)
 }
 
 // valueRange returns the file range of the first n values of tag (n < 0:
@@ -391,15 +391,15 @@ func (rd *reader) numbers(d *ifd, tag uint16, n int64) ([]float64, error) {
 		case 1, 7:
 			f = float64(v[0])
 		case 6:
-			f = float64(int8(v[0]))
+			f = float64(int8(v[0])) //nolint:gosec // G115: SBYTE: two's complement, as intended
 		case 3:
 			f = float64(rd.bo.Uint16(v))
 		case 8:
-			f = float64(int16(rd.bo.Uint16(v)))
+			f = float64(int16(rd.bo.Uint16(v))) //nolint:gosec // G115: SSHORT: two's complement, as intended
 		case 4, 13:
 			f = float64(rd.bo.Uint32(v))
 		case 9:
-			f = float64(int32(rd.bo.Uint32(v)))
+			f = float64(int32(rd.bo.Uint32(v))) //nolint:gosec // G115: SLONG: two's complement, as intended
 		case 11:
 			f = float64(math.Float32frombits(rd.bo.Uint32(v)))
 		case 12:
@@ -407,11 +407,11 @@ func (rd *reader) numbers(d *ifd, tag uint16, n int64) ([]float64, error) {
 		case 16, 18:
 			f = float64(rd.bo.Uint64(v))
 		case 17:
-			f = float64(int64(rd.bo.Uint64(v)))
+			f = float64(int64(rd.bo.Uint64(v))) //nolint:gosec // G115: SLONG8: two's complement, as intended
 		case 5:
 			f = float64(rd.bo.Uint32(v)) / float64(rd.bo.Uint32(v[4:]))
 		case 10:
-			f = float64(int32(rd.bo.Uint32(v))) / float64(int32(rd.bo.Uint32(v[4:])))
+			f = float64(int32(rd.bo.Uint32(v))) / float64(int32(rd.bo.Uint32(v[4:]))) //nolint:gosec // G115: SRATIONAL: two's complement, as intended
 		default: // ASCII
 			return nil, d.errorf("tag %d: ASCII where a number is expected", tag)
 		}

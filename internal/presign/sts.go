@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -87,10 +88,14 @@ func (s *STS) assume(ctx context.Context, p *auth.Principal, policy string, d ti
 		}
 		token = t
 	}
+	secs := int64(d / time.Second)
+	if secs < 0 || secs > math.MaxInt32 { // STS takes int32 seconds (and refuses more than 12 h)
+		return aws.Credentials{}, fmt.Errorf("sts: session duration %v out of range", d)
+	}
 	in := &sts.AssumeRoleWithWebIdentityInput{
 		WebIdentityToken: aws.String(token),
 		RoleSessionName:  aws.String(sessionName(p.Subject)),
-		DurationSeconds:  aws.Int32(int32(d / time.Second)),
+		DurationSeconds:  aws.Int32(int32(secs)),
 	}
 	if s.opts.RoleARN != "" {
 		in.RoleArn = aws.String(s.opts.RoleARN)

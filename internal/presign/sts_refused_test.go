@@ -37,7 +37,7 @@ func TestSTSRefusalIsClassifiedByStatus(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/xml")
 			w.WriteHeader(c.status)
-			fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>%s</Type><Code>%s</Code><Message>no</Message></Error><RequestId>1</RequestId></ErrorResponse>`, c.typ, c.code)
+			_, _ = fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>%s</Type><Code>%s</Code><Message>no</Message></Error><RequestId>1</RequestId></ErrorResponse>`, c.typ, c.code)
 		}))
 		s := NewSTS(STSOptions{RoleARN: "arn:aws:iam::role/reader", Client: sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
 			Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1, HTTPClient: &http.Client{Timeout: 10 * time.Second}})})

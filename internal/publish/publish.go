@@ -98,19 +98,19 @@ func acquire(ctx context.Context, dest string, wait time.Duration) (*os.File, er
 	for {
 		held, err := tryLock(f.Fd())
 		if err != nil {
-			f.Close()
+			_ = f.Close() // the lock is not held: nothing written yet
 			return nil, fmt.Errorf("output lock %s: %w", p, err)
 		}
 		if !held {
 			break
 		}
 		if !time.Now().Before(deadline) {
-			f.Close()
+			_ = f.Close() // the lock is not held: nothing written yet
 			return nil, &LockedError{Dest: dest, Holder: lockHolder(p), Waited: wait}
 		}
 		select {
 		case <-ctx.Done():
-			f.Close()
+			_ = f.Close() // the lock is not held: nothing written yet
 			return nil, ctx.Err()
 		case <-time.After(min(lockPoll, time.Until(deadline))):
 		}
@@ -152,7 +152,7 @@ func Begin(ctx context.Context, dest string, wait time.Duration) (_ *Output, err
 	}
 	defer func() {
 		if err != nil {
-			lock.Close()
+			_ = lock.Close() // releases the lock; err is the failure to report
 		}
 	}()
 	if err := recoverLocked(dest); err != nil {
@@ -264,7 +264,7 @@ func (o *Output) CopyFile(rel string, r io.Reader) error {
 	}
 	n, err := io.Copy(f, r)
 	if err != nil {
-		f.Close()
+		_ = f.Close() // the copy failed: that is the error
 		return err
 	}
 	if err := f.Close(); err != nil {
@@ -333,7 +333,7 @@ func (o *Output) Close() {
 	if !o.committed {
 		_ = os.RemoveAll(o.tmp)
 	}
-	o.lock.Close() // closing the descriptor releases the flock
+	_ = o.lock.Close() // closing the descriptor releases the flock
 	o.lock = nil
 }
 
@@ -398,7 +398,7 @@ func LoadState(file string, v any) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only; a failed read is reported by the decoder
 	zr, err := gzip.NewReader(f)
 	if err != nil {
 		return false, fmt.Errorf("state %s: %w", file, err)

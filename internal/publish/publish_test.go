@@ -136,7 +136,7 @@ func lockHeld(p string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // a probe of the lock; closing releases it
 	return tryLock(f.Fd())
 }
 

@@ -120,13 +120,13 @@ func prop(k string, v any) Prop {
 	if unit == "" && (strings.HasSuffix(k, "_percentage") || strings.HasSuffix(k, ":cloud_cover") || strings.HasSuffix(k, "_cover")) {
 		unit = "%"
 	}
-	switch {
-	case k == "proj:code":
+	switch k {
+	case "proj:code":
 		if s, ok := v.(string); ok {
 			p.Value = crsText(s)
 			return p
 		}
-	case k == "proj:epsg":
+	case "proj:epsg":
 		if f, ok := number(v); ok {
 			p.Value = crsText(fmt.Sprintf("EPSG:%d", int(f)))
 			return p

@@ -248,7 +248,7 @@ func itemGeoJS(geom any, id string) template.JS {
 	b = append(b, `},"properties":{"id":`...)
 	b = append(b, idJSON...)
 	b = append(b, `}}],"type":"FeatureCollection"}`...)
-	return template.JS(b)
+	return template.JS(b) //nolint:gosec // G203: JSON numbers and the id marshalled by encoding/json (HTML-escaped)
 }
 
 // appendJSONFloat formats f as encoding/json does. Footprint coordinates

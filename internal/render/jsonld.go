@@ -19,7 +19,7 @@ const schemaOrg = "https://schema.org"
 // east".
 func place(b []float64) *ldPlace {
 	if len(b) == 6 {
-		b = []float64{b[0], b[1], b[3], b[4]}
+		b = []float64{b[0], b[1], b[3], b[4]} //nolint:gosec // G602: len(b) == 6 just above
 	}
 	if len(b) != 4 {
 		return nil
@@ -227,5 +227,5 @@ func (l *ldItem) json() template.JS {
 		writeJSONString(&b, l.URL)
 	}
 	b.WriteByte('}')
-	return template.JS(b.String())
+	return template.JS(b.String()) //nolint:gosec // G203: JSON strings written by writeJSONString (HTML-escaped, as encoding/json)
 }

@@ -20,7 +20,7 @@ func (o overlay) Open(name string) (fs.File, error) {
 		if st, err := f.Stat(); err == nil && !st.IsDir() {
 			return f, nil
 		}
-		f.Close()
+		_ = f.Close() // top has a folder here (or Stat failed): base is looked at instead
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}

@@ -165,7 +165,7 @@ func jsonJS(v any) template.JS {
 	if err != nil {
 		return "null"
 	}
-	return template.JS(b)
+	return template.JS(b) //nolint:gosec // G203: encoding/json escapes <, > and & (see above)
 }
 
 func (r *Renderer) common(rel, jsonRel, jsonType, title string, ctx Context) Common {

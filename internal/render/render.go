@@ -174,7 +174,7 @@ func digest(fss ...fs.FS) (string, error) {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(h, "%d\x00%s\x00%d\x00", i, p, len(data))
+			_, _ = fmt.Fprintf(h, "%d\x00%s\x00%d\x00", i, p, len(data)) // a hash.Hash never fails to write
 			h.Write(data)
 			return nil
 		})

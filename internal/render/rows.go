@@ -79,7 +79,7 @@ func unless(s, other string) string {
 	return s
 }
 
-func (b *rows) html() template.HTML { return template.HTML(b.String()) } // escaped above
+func (b *rows) html() template.HTML { return template.HTML(b.String()) } //nolint:gosec // G203: escaped above
 
 // propRows are the <tr> of a properties or summaries table.
 func propRows(ps []Prop) template.HTML {

@@ -123,7 +123,7 @@ func do(t *testing.T, addr, method, target string, header map[string]string) res
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer conn.Close() //nolint:errcheck // the response has been read by then
 	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +444,7 @@ func TestOnlyRegularFiles(t *testing.T) {
 	addr := start(t, dir)
 	t.Cleanup(func() { // releases a handler stuck opening the pipe, so that a failure does not hang
 		if f, err := os.OpenFile(filepath.Join(dir, "pipe.json"), os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-			f.Close()
+			_ = f.Close() // only opened to release the handler
 		}
 	})
 	// Opening a FIFO blocks until a writer comes: it must not even be opened.

@@ -38,7 +38,11 @@ func newKeyEnv(t *testing.T, mutate func(*Config)) (*env, *apikey.FileStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
+	t.Cleanup(func() {
+		if err := store.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	pol, err := policy.Parse([]byte(apiKeyPolicy))
 	if err != nil {
 		t.Fatal(err)

@@ -253,7 +253,7 @@ func TestGDALReadsCOGThroughSigner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only; PutObject reports a failed read
 	if _, err := e.s3.Client(t).PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("eodata"), Key: aws.String(gdalCOGKey), Body: f}); err != nil {
 		t.Fatal(err)
 	}

@@ -386,7 +386,7 @@ func (s *slowBody) finish() {
 	if _, err := s.pw.Write(s.doc[1024:]); err != nil {
 		s.t.Fatal(err)
 	}
-	s.pw.Close()
+	_ = s.pw.Close() // an io.PipeWriter's Close returns nil
 	select {
 	case err := <-s.err:
 		s.t.Fatalf("the large document: %v", err)

@@ -16,6 +16,8 @@ type Counter func() int64
 
 // Names of the metrics on /metrics: the API's own, then the counters the
 // credential sources supply through Config.Counters (mode sts).
+//
+//nolint:gosec // G101: metric names ("…_credentials_issued_total", "…_token_exchanges_total"), not credentials
 const (
 	MetricRequests       = "signer_requests_total"
 	MetricSigningSeconds = "signer_signing_seconds"
@@ -30,6 +32,8 @@ const (
 )
 
 // counterHelp is the help text of each counter of Config.Counters.
+//
+//nolint:gosec // G101: help texts, not credentials
 var counterHelp = map[string]string{
 	MetricTokenExchanges:    "RFC 8693 token exchanges requested before STS calls (mode sts).",
 	MetricSTSCalls:          "AssumeRoleWithWebIdentity calls made, POST /credentials sessions included (mode sts).",

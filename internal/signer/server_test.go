@@ -205,7 +205,10 @@ func TestSignEndpoints(t *testing.T) {
 		t.Fatalf("DINAMIS JSON form: %d %v", resp.StatusCode, out)
 	}
 	resp, out = e.call("POST", "/sign_urls_put", "alice", map[string]any{"urls": []string{e.obj("users/alice/new.txt")}})
-	put := out["hrefs"].(map[string]any)[e.obj("users/alice/new.txt")].(string)
+	put, _ := out["hrefs"].(map[string]any)[e.obj("users/alice/new.txt")].(string)
+	if resp.StatusCode != 200 || put == "" {
+		t.Fatalf("sign_urls_put: %d %v", resp.StatusCode, out)
+	}
 	req, _ := http.NewRequest("PUT", put, strings.NewReader("uploaded"))
 	if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != 200 {
 		t.Fatalf("PUT with a signed URL: %v %v", r, err)

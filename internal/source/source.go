@@ -64,7 +64,7 @@ func readLimited(ctx context.Context, src Source, key string, limit int64) ([]by
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
+	defer rc.Close() //nolint:errcheck // read only; io.ReadAll reports a failed read
 	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading %s: %w", src, key, err)

@@ -24,14 +24,19 @@ type NTv2Sub struct {
 func WriteNTv2(t testing.TB, path string, bo binary.ByteOrder, subs []NTv2Sub) {
 	t.Helper()
 	var b bytes.Buffer
+	put := func(v any) {
+		if err := binary.Write(&b, bo, v); err != nil {
+			t.Fatal(err)
+		}
+	}
 	rec := func(key string, v any) {
 		b.WriteString((key + "        ")[:8])
 		switch v := v.(type) {
 		case int:
-			binary.Write(&b, bo, int32(v))
+			put(int32(v))
 			b.Write(make([]byte, 4))
 		case float64:
-			binary.Write(&b, bo, v)
+			put(v)
 		case string:
 			b.WriteString((v + "        ")[:8])
 		}
@@ -65,7 +70,7 @@ func WriteNTv2(t testing.TB, path string, bo binary.ByteOrder, subs []NTv2Sub) {
 			for c := range w {
 				lon, lat := s.East-float64(c)*s.Res, s.South+float64(r)*s.Res
 				dlon, dlat := s.Shift(lon, lat)
-				binary.Write(&b, bo, []float32{float32(dlat), float32(-dlon), 0.01, 0.01})
+				put([]float32{float32(dlat), float32(-dlon), 0.01, 0.01})
 			}
 		}
 	}

@@ -275,7 +275,7 @@ func (s *S3Server) PutDir(t testing.TB, bucket, prefix, localDir string) int {
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer f.Close() //nolint:errcheck // read only; PutObject reports a failed read
 		fi, err := f.Stat()
 		if err != nil {
 			return err
@@ -344,7 +344,7 @@ func freeLoopbackPort() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
+	defer l.Close() //nolint:errcheck // only its port was wanted
 	_, port, err := net.SplitHostPort(l.Addr().String())
 	return port, err
 }
@@ -356,8 +356,8 @@ func supportsUserXattr(dir string) bool {
 		return false
 	}
 	name := f.Name()
-	f.Close()
-	defer os.Remove(name)
+	_ = f.Close()                          // empty: nothing to flush
+	defer func() { _ = os.Remove(name) }() // a probe file in a temporary folder
 	return syscall.Setxattr(name, "user.eocat.probe", []byte("1"), 0) == nil
 }
 

@@ -187,11 +187,11 @@ func TestVersityGWIsolated(t *testing.T) {
 
 func TestTailBuffer(t *testing.T) {
 	b := &tailBuffer{max: 8}
-	io.WriteString(b, "hello ")
+	_, _ = io.WriteString(b, "hello ") // tailBuffer.Write never fails
 	if got := b.String(); got != "hello " {
 		t.Fatalf("got %q", got)
 	}
-	io.WriteString(b, "world!")
+	_, _ = io.WriteString(b, "world!")
 	if got := b.String(); got != "[…]o world!" {
 		t.Fatalf("got %q", got)
 	}

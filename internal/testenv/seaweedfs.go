@@ -121,10 +121,10 @@ func lockPorts(t testing.TB, path string) {
 		t.Fatal(err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
+		_ = f.Close() // not locked; the Fatalf says why
 		t.Fatalf("locking %s: %v", path, err)
 	}
-	t.Cleanup(func() { f.Close() }) // closing releases the lock
+	t.Cleanup(func() { _ = f.Close() }) // closing releases the lock
 }
 
 // Client is an admin S3 client.

@@ -126,7 +126,7 @@ func StartTokenExchangeProvider(t testing.TB, o TokenExchangeProviderOptions) *T
 	provider, err := op.NewProvider(&op.Config{CryptoKey: cryptoKey, CryptoKeyId: "k1"}, &zitadelStorage{p: p},
 		op.StaticIssuer(p.URL), op.WithAllowInsecure())
 	if err != nil {
-		ln.Close()
+		_ = ln.Close() // unused; the Fatal says why
 		t.Fatal(err)
 	}
 	p.TokenURL = provider.TokenEndpoint().Absolute(p.URL)
@@ -137,7 +137,7 @@ func StartTokenExchangeProvider(t testing.TB, o TokenExchangeProviderOptions) *T
 		}
 		provider.ServeHTTP(w, r)
 	}))
-	srv.Listener.Close()
+	_ = srv.Listener.Close() // replaced by ln before any use
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -204,7 +204,7 @@ func (r *resolver) store(file string, b []byte) {
 		return
 	}
 	p := filepath.Join(dir, file)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil { //nolint:gosec // G301: a cache of public schemas, checked against their pins when read
 		return
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
@@ -219,7 +219,7 @@ func (r *resolver) store(file string, b []byte) {
 		err = os.Rename(tmp.Name(), p)
 	}
 	if err != nil {
-		os.Remove(tmp.Name())
+		_ = os.Remove(tmp.Name()) // best-effort cache: a failed write is not an error
 	}
 }
 

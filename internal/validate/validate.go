@@ -134,12 +134,6 @@ func (v *Validator) CrossChecked() uint64 { return v.checked.Load() }
 // SourceDir, SourceCache, SourceFetch or SourceCompact.
 func (v *Validator) Sources() map[string]string { return v.res.sources() }
 
-// schema returns the compiled schema for url, compiling it on first use.
-func (v *Validator) schema(url string) (*jsonschema.Schema, error) {
-	c := v.compile(url)
-	return c.schema, c.err
-}
-
 // compile returns the compiled schema for url and its fast rewrite,
 // compiling on first use.
 func (v *Validator) compile(url string) *compiled {
@@ -357,7 +351,7 @@ func pointer(tokens []string) string {
 	var b strings.Builder
 	for _, t := range tokens {
 		b.WriteByte('/')
-		pointerEscaper.WriteString(&b, t)
+		_, _ = pointerEscaper.WriteString(&b, t) // a strings.Builder never fails to write
 	}
 	return b.String()
 }

@@ -47,7 +47,7 @@ func main() {
 		fmt.Print(g.table)
 		return
 	}
-	if err := os.WriteFile(*out, src, 0o644); err != nil {
+	if err := os.WriteFile(*out, src, 0o644); err != nil { //nolint:gosec // G306: a Go source file of the repository, readable like the others
 		log.Fatal(err)
 	}
 	log.Printf("%s: %d geographic + %d projected CRSs, %d datums with operations, %d operations; table %d bytes, %d compressed (base64)",
@@ -611,9 +611,9 @@ func (g *gen) helmert(o *op, r row) {
 				o.kind, o.unsupp = 'U', err.Error()
 				return
 			}
-			p[3+i] = d * 3600
+			p[3+i] = d * 3600 //nolint:gosec // G602: p has 7 elements and i < 3
 			if cf {
-				p[3+i] = -p[3+i]
+				p[3+i] = -p[3+i] //nolint:gosec // G602: as above
 			}
 		}
 		su := g.units[r.int("scale_difference_uom_code")]

@@ -110,14 +110,14 @@ func projDataTifs(t *testing.T) string {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if tifOnce.dir != "" {
-		os.RemoveAll(tifOnce.dir)
+		_ = os.RemoveAll(tifOnce.dir) // a temporary folder: nothing to report after the tests
 	}
 	os.Exit(code)
 }
 
 func grids(t *testing.T, dir string, register bool) *crs.Grids {
 	t.Helper()
-	g, err := crs.NewGrids(dir)
+	g, err := crs.NewGrids(os.DirFS(dir), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func loadFile(t *testing.T, path string) *crs.GridData {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only
 	st, _ := f.Stat()
 	d, err := Load(f, st.Size())
 	if err != nil {
@@ -276,7 +276,7 @@ func uint16Tolerance(t *testing.T, path string) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only
 	st, _ := f.Stat()
 	imgs, err := geotiff.ReadImages(f, st.Size(), geotiff.ImageOptions{})
 	if err != nil {
@@ -659,12 +659,12 @@ func TestLoadCases(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Errorf("%s: error %v, want %q", c.name, err, c.err)
 			}
-			f.Close()
+			_ = f.Close() // read only
 			continue
 		}
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
-			f.Close()
+			_ = f.Close() // read only
 			continue
 		}
 		if c.shifts != nil && fmt.Sprint(d.Subgrids[0].Shifts) != fmt.Sprint(c.shifts) {
@@ -678,7 +678,7 @@ func TestLoadCases(t *testing.T) {
 		if _, err := Loader(8)(f, st.Size()); err == nil || !strings.Contains(err.Error(), "exceed the limit") {
 			t.Errorf("%s: Loader(8): %v, want the limit error", c.name, err)
 		}
-		f.Close()
+		_ = f.Close() // read only
 	}
 	if _, err := Load(strings.NewReader("not a TIFF file"), 15); err == nil {
 		t.Error("Load read a text file")
