@@ -34,6 +34,12 @@
 // go green by silently skipping an integration test.
 //
 // Smaller helpers: Fetch (one plain HTTP request), DirWriter (files under a
-// folder, as the renderer writes them) and SyntheticItems (deterministic
-// Sentinel-2-like items).
+// folder, as the renderer writes them), SyntheticItems (deterministic
+// Sentinel-2-like items), ListingS3 (an in-process ListObjectsV2 that counts
+// the listing requests in flight: a unit test's probe, not a stand-in for
+// the real servers above), WriteNTv2 (synthetic NTv2 grid files),
+// LockedBuffer (a goroutine-safe log sink for the servers' output),
+// FirstDiff (where two golden texts first differ), and ScriptCmds and
+// ScriptSetup (the commands and environment the testscript CLI scripts of
+// cmd/stacgen and cmd/signer share).
 package testenv
