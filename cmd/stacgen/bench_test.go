@@ -44,6 +44,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
@@ -422,6 +423,10 @@ func (m *measured) run(b *testing.B, f func(ctx context.Context) error) {
 		ConnectStart: func(string, string) { dials.Add(1) },
 		GotConn:      func(httptrace.GotConnInfo) { reqs.Add(1) },
 	})
+	// Each measurement starts from a collected heap: the process's CPU time
+	// would otherwise include the collection of the previous measurement's
+	// garbage (the floor's client and the builds run in this process).
+	runtime.GC()
 	s0, v0 := cpuTimes()
 	start := time.Now()
 	if err := f(ctx); err != nil {
@@ -514,30 +519,44 @@ func benchBuildS3(b *testing.B, n int) {
 		}
 		stopHeap()
 		stopProfile()
-		// The measurements are interleaved (floor, build with pages, build
-		// without pages, stacgen's listing, no-change rebuild; repeat), so
-		// that a change of load on the machine affects them alike rather
-		// than one kind of measurement.
+		// The measurements are interleaved (floor, build with pages and build
+		// without pages in alternating order, stacgen's listing, no-change
+		// rebuild; repeat), so that a change of load on the machine affects
+		// them alike rather than one kind of measurement.
 		var floor, list, srcList, full, jsonOnly, incr measured
 		var withPages, withoutPages outputSize
 		for i := range reps {
 			var l time.Duration
 			floor.run(b, func(ctx context.Context) (err error) { l, _, err = bs.floor(ctx, cl, conc); return err })
 			list.wall = append(list.wall, l)
-			out := filepath.Join(tmp, fmt.Sprintf("full-%d", i))
-			full.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, out, false, conc, pages) })
-			checkBenchOutput(b, out, n, true)
-			if i == 0 {
-				withPages = measureOutput(b, out)
+			withP := func() {
+				out := filepath.Join(tmp, fmt.Sprintf("full-%d", i))
+				full.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, out, false, conc, pages) })
+				checkBenchOutput(b, out, n, true)
+				if i == 0 {
+					withPages = measureOutput(b, out)
+				}
+				removeBenchOutput(b, out)
 			}
-			removeBenchOutput(b, out)
-			out = filepath.Join(tmp, fmt.Sprintf("json-%d", i))
-			jsonOnly.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, out, false, conc, nil) })
-			checkBenchOutput(b, out, n, false)
-			if i == 0 {
-				withoutPages = measureOutput(b, out)
+			withoutP := func() {
+				out := filepath.Join(tmp, fmt.Sprintf("json-%d", i))
+				jsonOnly.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, out, false, conc, nil) })
+				checkBenchOutput(b, out, n, false)
+				if i == 0 {
+					withoutPages = measureOutput(b, out)
+				}
+				removeBenchOutput(b, out)
 			}
-			removeBenchOutput(b, out)
+			// The two builds of a repetition alternate in order, so that
+			// whatever the first one leaves the second (a warmer cache, a
+			// tmpfs just emptied) does not favour one of them.
+			if i%2 == 0 {
+				withP()
+				withoutP()
+			} else {
+				withoutP()
+				withP()
+			}
 			srcList.run(b, func(ctx context.Context) error { _, err := bs.sourceList(ctx, cl); return err })
 			incr.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, incrOut, true, conc, pages) })
 		}
