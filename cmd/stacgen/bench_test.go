@@ -529,21 +529,15 @@ func benchBuildS3(b *testing.B, n int) {
 			var l time.Duration
 			floor.run(b, func(ctx context.Context) (err error) { l, _, err = bs.floor(ctx, cl, conc); return err })
 			list.wall = append(list.wall, l)
-			withP := func() {
-				out := filepath.Join(tmp, fmt.Sprintf("full-%d", i))
-				full.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, out, false, conc, pages) })
-				checkBenchOutput(b, out, n, true)
+			// One full build, with the renderer r or without pages (nil):
+			// timed into m, its output checked and, the first time, sized
+			// into size.
+			fullBuild := func(m *measured, name string, r *render.Renderer, size *outputSize) {
+				out := filepath.Join(tmp, fmt.Sprintf("%s-%d", name, i))
+				m.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, out, false, conc, r) })
+				checkBenchOutput(b, out, n, r != nil)
 				if i == 0 {
-					withPages = measureOutput(b, out)
-				}
-				removeBenchOutput(b, out)
-			}
-			withoutP := func() {
-				out := filepath.Join(tmp, fmt.Sprintf("json-%d", i))
-				jsonOnly.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, out, false, conc, nil) })
-				checkBenchOutput(b, out, n, false)
-				if i == 0 {
-					withoutPages = measureOutput(b, out)
+					*size = measureOutput(b, out)
 				}
 				removeBenchOutput(b, out)
 			}
@@ -551,11 +545,11 @@ func benchBuildS3(b *testing.B, n int) {
 			// whatever the first one leaves the second (a warmer cache, a
 			// tmpfs just emptied) does not favour one of them.
 			if i%2 == 0 {
-				withP()
-				withoutP()
+				fullBuild(&full, "full", pages, &withPages)
+				fullBuild(&jsonOnly, "json", nil, &withoutPages)
 			} else {
-				withoutP()
-				withP()
+				fullBuild(&jsonOnly, "json", nil, &withoutPages)
+				fullBuild(&full, "full", pages, &withPages)
 			}
 			srcList.run(b, func(ctx context.Context) error { _, err := bs.sourceList(ctx, cl); return err })
 			incr.run(b, func(ctx context.Context) error { return bs.build(ctx, cfg, incrOut, true, conc, pages) })
