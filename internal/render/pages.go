@@ -68,16 +68,16 @@ func (c *Common) finish(links string) {
 	}
 	var b rows
 	b.Grow(512 + len(c.Description) + len(c.Canonical) + len(links) + len(c.JSONLD) + len(c.Runtime) + len(c.Geo))
-	if c.Description != "" {
-		b.WriteString("\n<meta name=\"description\"")
-		b.attr("content", c.Description)
-		b.WriteByte('>')
+	meta := func(name, content string) {
+		if content != "" {
+			b.WriteString("\n<meta")
+			b.attr("name", name)
+			b.attr("content", content)
+			b.WriteByte('>')
+		}
 	}
-	if c.Generator != "" {
-		b.WriteString("\n<meta name=\"generator\"")
-		b.attr("content", c.Generator)
-		b.WriteByte('>')
-	}
+	meta("description", c.Description)
+	meta("generator", c.Generator)
 	if c.Canonical != "" {
 		b.WriteString("\n<link rel=\"canonical\"")
 		b.attr("href", hrefAttr(c.Canonical))
@@ -90,19 +90,16 @@ func (c *Common) finish(links string) {
 		b.WriteString(` title="STAC JSON">`)
 	}
 	b.WriteString(links)
-	if c.JSONLD != "" {
-		b.WriteString("\n<script type=\"application/ld+json\">")
-		b.WriteString(string(c.JSONLD))
-		b.WriteString("</script>")
+	block := func(open string, data template.JS) {
+		if data != "" {
+			b.WriteString(open)
+			b.WriteString(string(data))
+			b.WriteString("</script>")
+		}
 	}
-	b.WriteString("\n<script type=\"application/json\" id=\"eocat-config\">")
-	b.WriteString(string(c.Runtime))
-	b.WriteString("</script>")
-	if c.Geo != "" {
-		b.WriteString("\n<script type=\"application/json\" id=\"eocat-geo\">")
-		b.WriteString(string(c.Geo))
-		b.WriteString("</script>")
-	}
+	block("\n<script type=\"application/ld+json\">", c.JSONLD)
+	block("\n<script type=\"application/json\" id=\"eocat-config\">", c.Runtime)
+	block("\n<script type=\"application/json\" id=\"eocat-geo\">", c.Geo)
 	c.Head = b.html()
 
 	b = rows{}
@@ -110,16 +107,11 @@ func (c *Common) finish(links string) {
 	for _, l := range c.Crumbs {
 		b.WriteString("\n    <li>")
 		if l.Href != "" {
-			b.WriteString("<a")
-			b.attr("href", hrefAttr(l.Href))
-			b.WriteByte('>')
-			b.text(l.Title)
-			b.WriteString("</a></li>")
+			b.link(l.Href, l.Title)
 		} else {
-			b.WriteString(`<span aria-current="page">`)
-			b.text(l.Title)
-			b.WriteString("</span></li>")
+			b.cell(`<span aria-current="page"`, "", l.Title, "</span>")
 		}
+		b.WriteString("</li>")
 	}
 	c.CrumbItems = b.html()
 }
@@ -253,22 +245,14 @@ type itemPage struct {
 func (p *itemPage) Heading() template.HTML {
 	var b rows
 	b.Grow(160 + len(p.Collection.Href) + len(p.Collection.Title) + len(p.Title) + len(p.ID) + len(p.When))
-	b.WriteString("<header class=\"page\">\n  <p class=\"kicker\"><a")
-	b.attr("href", hrefAttr(p.Collection.Href))
-	b.WriteByte('>')
-	b.text(p.Collection.Title)
-	b.WriteString("</a></p>\n  <h1>")
-	b.text(p.Title)
-	b.WriteString("</h1>")
+	b.WriteString("<header class=\"page\">\n  <p class=\"kicker\">")
+	b.link(p.Collection.Href, p.Collection.Title)
+	b.cell("</p>\n  <h1", "", p.Title, "</h1>")
 	if p.Title != p.ID {
-		b.WriteString("\n  <p class=\"id\">")
-		b.text(p.ID)
-		b.WriteString("</p>")
+		b.cell("\n  <p class=\"id\"", "", p.ID, "</p>")
 	}
 	if p.When != "" {
-		b.WriteString("\n  <p class=\"when\"><time>")
-		b.text(p.When)
-		b.WriteString("</time></p>")
+		b.cell("\n  <p class=\"when\"><time", "", p.When, "</time></p>")
 	}
 	b.WriteString("\n</header>")
 	return b.html()

@@ -70,6 +70,16 @@ func (b *rows) cell(open, title, text, close string) {
 	b.WriteString(close)
 }
 
+// link writes <a href="…">text</a>, href as html/template would write it
+// (hrefAttr).
+func (b *rows) link(href, text string) {
+	b.WriteString("<a")
+	b.attr("href", hrefAttr(href))
+	b.WriteByte('>')
+	b.text(text)
+	b.WriteString("</a>")
+}
+
 // unless is s, or "" when s equals other (a title that would repeat the
 // cell's text).
 func unless(s, other string) string {
