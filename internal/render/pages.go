@@ -530,17 +530,21 @@ func snippets(href, mediaType string) []snippet {
 
 // relativeList is the JSON list of the relative hrefs among hrefs.
 func relativeList(hrefs ...string) string {
-	var rel []string
+	var b strings.Builder
 	for _, h := range hrefs {
-		if safeURL(h) != "" && origin(h) == "" {
-			rel = append(rel, h)
+		if p, ok := inspectHref(h); ok && p.relative {
+			if b.Len() == 0 {
+				b.WriteByte('[')
+			} else {
+				b.WriteByte(',')
+			}
+			writeJSONString(&b, h)
 		}
 	}
-	if len(rel) == 0 {
-		return ""
+	if b.Len() > 0 {
+		b.WriteByte(']')
 	}
-	b, _ := json.Marshal(rel)
-	return string(b)
+	return b.String()
 }
 
 // itemSnippets are the commands that open or download every asset of an
@@ -588,7 +592,8 @@ func itemSnippets(assets []assetView) []snippet {
 // commandSet builds itemSnippets' commands for the hrefs that href gives,
 // and the JSON list of those that are relative.
 func commandSet(assets []assetView, href func(a *assetView) string) (out []snippet, relative string) {
-	var gdal, dl, py, boto, rel strings.Builder
+	var gdal, dl, py, boto strings.Builder
+	var rel []string
 	line := func(b *strings.Builder) {
 		if b.Len() > 0 {
 			b.WriteByte('\n')
@@ -625,12 +630,7 @@ func commandSet(assets []assetView, href func(a *assetView) string) (out []snipp
 			boto.WriteString("),")
 		case in.safe:
 			if in.relative {
-				if rel.Len() == 0 {
-					rel.WriteByte('[')
-				} else {
-					rel.WriteByte(',')
-				}
-				writeJSONString(&rel, h)
+				rel = append(rel, h)
 			}
 			if isRaster(a.TypeFull) {
 				line(&gdal)
@@ -664,10 +664,7 @@ func commandSet(assets []assetView, href func(a *assetView) string) (out []snipp
 		out = append(out, snippet{Label: "Python (boto3)", Code: "import boto3\n\ns3 = boto3.client(\"s3\")\nfor bucket, key, name in [\n" + boto.String() +
 			"\n]:\n    s3.download_file(bucket, key, name)"})
 	}
-	if rel.Len() > 0 {
-		rel.WriteByte(']')
-	}
-	return out, rel.String()
+	return out, relativeList(rel...)
 }
 
 // writeShellQuoted writes shellQuote(s).
