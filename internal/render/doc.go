@@ -29,7 +29,13 @@
 //     placeholder the scripts fill in. callback.html is the redirect URI.
 //
 // Everything that comes from object keys, sidecars, configuration or
-// Markdown is escaped by html/template for its context; Markdown is
+// Markdown is escaped for its context: by html/template in the templates,
+// and, in the parts written here because they are on every page (the
+// head's metadata, breadcrumbs, an item's header, tables, snippets and
+// footprint figure: rows.go), by the same rules, double-quoted attributes
+// and URLs as html/template writes them (hrefAttr), checked by the
+// escaping tests; the JSON data blocks and JSON-LD are JSON with <, > and
+// & escaped, so that nothing can close their <script> element. Markdown is
 // rendered by goldmark without raw HTML; only http(s) and relative URLs
 // become links or images (safeURL).
 //
