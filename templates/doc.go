@@ -15,17 +15,20 @@
 // also for callback.html). Each embeds render.Common, the data of the
 // layout, which layout.html reads through {{with .Common}} (a direct field
 // is cheaper for text/template than a promoted one, on every action of
-// every page). The parts of the layout that are the same markup on every
-// page are written by the renderer and placed with one action each
-// (html/template spends about a microsecond of reflection per action):
-// Common.PageTitle, Common.Head (the head's metadata, the site's stylesheets
-// and scripts, the data blocks) and Common.CrumbItems; likewise an item
-// page's PropRows, AssetRows and SnippetBlocks, whose structured forms
-// (Crumbs, Props, Assets, Snippets) stay available to a template that lays
-// them out its own way. A data centre
-// restyles its site with `stacgen build --templates DIR`: a file in DIR
-// replaces the embedded one of the same name, the others stay. Templates are
-// html/template: every value is escaped for its context.
+// every page). The markup that is the same on every page is written by the
+// renderer and placed with one action each (html/template spends about a
+// microsecond of reflection per action): Common.PageTitle, Common.Head (the
+// head's metadata, the site's stylesheets and scripts, the data blocks) and
+// Common.CrumbItems; an item page's Heading, PropRows, AssetRows and
+// SnippetBlocks; a collection page's SummaryRows; and the footprint's
+// Figure, which the "footprint" partial places. Their structured forms
+// (Crumbs, Props, Assets, Snippets, Summaries, the SVG's ViewBox, Path and
+// Label) stay available to a template that lays them out its own way. A
+// data centre restyles its site with `stacgen build --templates DIR`: a
+// file in DIR replaces the embedded one of the same name, the others stay.
+// Templates are html/template: every value a template places is escaped for
+// its context, and the renderer escapes the markup it writes by the same
+// rules (internal/render, rows.go).
 //
 // Neighbours: internal/render parses and executes these; site/ holds the
 // CSS and JavaScript they link.
