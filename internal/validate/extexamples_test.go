@@ -1,8 +1,7 @@
 package validate
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"bytes"
 	"encoding/json"
 	"io/fs"
 	"maps"
@@ -43,7 +42,7 @@ func readExtExamplesLock(t testing.TB) extExamplesLock {
 		t.Fatal(err)
 	}
 	var l extExamplesLock
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&l); err != nil {
 		t.Fatalf("examples.lock.json: %v", err)
@@ -61,8 +60,8 @@ func extensionExamples(t testing.TB) []Doc {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != f.SHA256 {
-			t.Fatalf("%s: SHA-256 %x, the lock says %s: these files are copies of other projects' files and are never edited", f.Path, sum, f.SHA256)
+		if sum := sha256Hex(data); sum != f.SHA256 {
+			t.Fatalf("%s: SHA-256 %s, the lock says %s: these files are copies of other projects' files and are never edited", f.Path, sum, f.SHA256)
 		}
 		docs = append(docs, Doc{Name: "extension-examples/" + f.Path, Data: data})
 	}
@@ -76,6 +75,10 @@ func extensionExamples(t testing.TB) []Doc {
 // its release; the versions without an example are listed with a reason.
 func TestExtensionExamplesLock(t *testing.T) {
 	l := readExtExamplesLock(t)
+	files := map[string][]byte{} // read and checked against their SHA-256
+	for _, d := range extensionExamples(t) {
+		files[strings.TrimPrefix(d.Name, "extension-examples/")] = d.Data
+	}
 	lock, err := loadLock()
 	if err != nil {
 		t.Fatal(err)
@@ -105,14 +108,7 @@ func TestExtensionExamplesLock(t *testing.T) {
 		if f.License != "Apache-2.0" || f.ReleaseMatch == "" {
 			t.Errorf("%s: licence %q, release_match %q", f.Path, f.License, f.ReleaseMatch)
 		}
-		data, err := os.ReadFile(filepath.Join(extExamplesDir, filepath.FromSlash(f.Path)))
-		if err != nil {
-			t.Error(err)
-			continue
-		}
-		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != f.SHA256 {
-			t.Errorf("%s: SHA-256 %x, the lock says %s", f.Path, sum, f.SHA256)
-		}
+		data := files[f.Path]
 		var doc struct {
 			Extensions []string `json:"stac_extensions"`
 		}
