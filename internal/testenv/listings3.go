@@ -19,23 +19,26 @@ import (
 	"github.com/aws/smithy-go/middleware"
 )
 
+// How long the gate waits once full, and at most.
+const (
+	gateGrace   = 50 * time.Millisecond
+	gateTimeout = 10 * time.Second
+)
+
 // ListingS3 serves ListObjectsV2 over a fixed set of keys (one bucket, any
 // name; every key in one page) and holds the listings without a delimiter
 // (a source's listings below its root) at a gate: none is answered before
-// Gate of them are in flight together, and the Gate-th waits Grace more
-// before they all go, so that a client with more than Gate listings in
+// gate of them are in flight together, and the gate-th waits gateGrace more
+// before they all go, so that a client with more than gate listings in
 // flight shows it. After that first round nothing is held. A client with
-// fewer than Gate in flight waits Timeout, then goes on (MaxInFlight tells).
+// fewer than gate in flight waits gateTimeout, then goes on (MaxInFlight
+// tells).
 type ListingS3 struct {
-	Gate    int
-	Grace   time.Duration // default 50 ms
-	Timeout time.Duration // default 10 s
-
+	gate     int
 	keys     []string
 	mu       sync.Mutex
 	inFlight int
 	max      int
-	requests int
 	opened   bool
 	open     chan struct{}
 	openOnce sync.Once
@@ -45,7 +48,7 @@ type ListingS3 struct {
 func NewListingS3(keys []string, gate int) *ListingS3 {
 	k := append([]string(nil), keys...)
 	sort.Strings(k)
-	return &ListingS3{Gate: gate, keys: k, open: make(chan struct{})}
+	return &ListingS3{gate: gate, keys: k, open: make(chan struct{})}
 }
 
 // MaxInFlight returns the most listings below the root seen in flight at
@@ -54,13 +57,6 @@ func (l *ListingS3) MaxInFlight() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.max
-}
-
-// Requests returns how many ListObjectsV2 requests were answered.
-func (l *ListingS3) Requests() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.requests
 }
 
 // Client returns an S3 client whose ListObjectsV2 calls l answers before
@@ -89,9 +85,6 @@ func (l *ListingS3) list(ctx context.Context, in *s3.ListObjectsV2Input) (*s3.Li
 			return nil, err
 		}
 	}
-	l.mu.Lock()
-	l.requests++
-	l.mu.Unlock()
 	prefix, delim, after := aws.ToString(in.Prefix), aws.ToString(in.Delimiter), aws.ToString(in.StartAfter)
 	out := &s3.ListObjectsV2Output{Name: in.Bucket, Prefix: in.Prefix, IsTruncated: aws.Bool(false)}
 	seen := map[string]bool{}
@@ -119,19 +112,12 @@ func (l *ListingS3) release() { l.openOnce.Do(func() { close(l.open) }) }
 
 // hold counts a listing in flight and holds it at the gate.
 func (l *ListingS3) hold(ctx context.Context) error {
-	grace, timeout := l.Grace, l.Timeout
-	if grace <= 0 {
-		grace = 50 * time.Millisecond
-	}
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
 	l.mu.Lock()
 	l.inFlight++
 	l.max = max(l.max, l.inFlight)
-	if !l.opened && l.inFlight >= l.Gate {
+	if !l.opened && l.inFlight >= l.gate {
 		l.opened = true
-		time.AfterFunc(grace, l.release)
+		time.AfterFunc(gateGrace, l.release)
 	}
 	l.mu.Unlock()
 	defer func() {
@@ -139,7 +125,7 @@ func (l *ListingS3) hold(ctx context.Context) error {
 		l.inFlight--
 		l.mu.Unlock()
 	}()
-	t := time.NewTimer(timeout)
+	t := time.NewTimer(gateTimeout)
 	defer t.Stop()
 	select {
 	case <-l.open:
