@@ -10,8 +10,8 @@
 #
 # Usage: .ci/tools.sh [tool...]   (no argument: every tool; "list": names)
 #
-# Adding a tool: write install_<tool> (use cached / go_install_cached helpers),
-# add it to TOOLS. Go tools are built from the Go module proxy; gdal and
+# Adding a tool: write install_<tool> (build_cached with go_install for a Go
+# program), add it to TOOLS. Go tools are built from the Go module proxy; gdal and
 # chromium come from Debian (apt-get, when they are missing and we are root);
 # axe (axe-core, test-only: the accessibility test injects it into pages, the
 # site never ships it) is a file of an npm tarball verified against its pin.
@@ -37,9 +37,16 @@ GOLANGCI_LINT_VERSION=v2.15.0
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
+# go_install <package@version>: go install the package's program and move
+# it to $OUT (a build_cached command).
+go_install() {
+	local pkg=${1%@*}
+	GOBIN="$TMPDIR_BUILD/gobin" go install "$1" >&2
+	mv "$TMPDIR_BUILD/gobin/${pkg##*/}" "$OUT"
+}
+
 build_versitygw() {
-	GOBIN="$TMPDIR_BUILD/gobin" CGO_ENABLED=0 go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2
-	mv "$TMPDIR_BUILD/gobin/versitygw" "$OUT"
+	CGO_ENABLED=0 go_install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 }
 
 install_versitygw() {
@@ -73,8 +80,7 @@ build_cached() {
 }
 
 build_golangci_lint() {
-	GOBIN="$TMPDIR_BUILD/gobin" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION" >&2
-	mv "$TMPDIR_BUILD/gobin/golangci-lint" "$OUT"
+	go_install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
 }
 
 # About 3 minutes on 2 cores the first time (module download and build).
