@@ -382,16 +382,21 @@ func shape(n *yaml.Node) string {
 func (c *Config) validate(p *problems) {
 	ok := p.ok
 	if ok(flagListen) && c.Listen == "" {
-		p.add("%s: empty; want host:port, e.g. %s", flagListen, settingByFlag[flagListen].def)
+		p.add("%s: empty; want host:port, e.g. %s", flagListen, defaultListen)
 	}
 	if ok(flagIssuer) {
 		if len(c.Issuers) == 0 {
 			p.add("%s: at least one trusted OpenID Provider is required (%s)", flagIssuer, env(flagIssuer))
 		}
+		seen := map[string]bool{}
 		for _, is := range c.Issuers {
-			if !httpURL(is) {
+			switch {
+			case !httpURL(is):
 				p.add("%s %q: not an absolute http(s) URL", flagIssuer, is)
+			case seen[is]:
+				p.add("%s %q: configured twice", flagIssuer, is)
 			}
+			seen[is] = true
 		}
 	}
 	if ok(flagAudience) && len(c.Audiences) == 0 {
@@ -424,15 +429,16 @@ func (c *Config) validate(p *problems) {
 		p.add("%s: list the buckets that may be signed (deny by default; %s)", flagS3Bucket, env(flagS3Bucket))
 	}
 	c.validateLimits(p)
+	if ok(flagExchangeTokenURL) && c.Exchange.TokenURL != "" && !httpURL(c.Exchange.TokenURL) {
+		p.add("%s %q: not an absolute http(s) URL", flagExchangeTokenURL, c.Exchange.TokenURL)
+	}
 	if ok(flagExchangeTokenURL, flagMode) && c.Exchange.TokenURL != "" && c.Mode != signer.ModeSTS {
 		p.add("%s: token exchange feeds STS; it needs mode %s", flagExchangeTokenURL, signer.ModeSTS)
 	}
 	if ok(flagExchangeTokenURL, flagExchangeClientID) && c.Exchange.TokenURL != "" && c.Exchange.ClientID == "" {
 		p.add("%s: required with %s", flagExchangeClientID, flagExchangeTokenURL)
 	}
-	if d := c.STS.Duration; ok(flagSTSDuration) && (d < presign.MinSessionDuration || d > presign.MaxSessionDuration) {
-		p.add("%s %s: STS sessions last %s to %s", flagSTSDuration, fmtDuration(d), fmtDuration(presign.MinSessionDuration), fmtDuration(presign.MaxSessionDuration))
-	}
+	p.sessionLength(flagSTSDuration, c.STS.Duration)
 	c.validateCredentials(p)
 	c.validateAPIKeys(p)
 	if ok(flagLogFormat) && c.LogFormat != "json" && c.LogFormat != "text" {
@@ -442,6 +448,14 @@ func (c *Config) validate(p *problems) {
 		if err := c.logLevel.UnmarshalText([]byte(c.LogLevel)); err != nil {
 			p.add("%s %q: want debug, info, warn or error", flagLogLevel, c.LogLevel)
 		}
+	}
+}
+
+// sessionLength checks the STS session length d of the setting flag: STS
+// sessions last presign.MinSessionDuration to presign.MaxSessionDuration.
+func (p *problems) sessionLength(flag string, d time.Duration) {
+	if p.ok(flag) && (d < presign.MinSessionDuration || d > presign.MaxSessionDuration) {
+		p.add("%s %s: STS sessions last %s to %s", flag, fmtDuration(d), fmtDuration(presign.MinSessionDuration), fmtDuration(presign.MaxSessionDuration))
 	}
 }
 
@@ -463,14 +477,12 @@ func (c *Config) readPolicy(p *problems) {
 	switch {
 	case err == nil:
 		c.policy = pol
-	case errors.As(err, new(*fs.PathError)):
-		p.add("%s %q: %v", flagPolicy, c.Policy, pathError(err))
-	case errors.As(err, &joined):
+	case errors.As(err, &joined): // the policy's problems (errors.Join)
 		for _, e := range joined.Unwrap() {
 			p.add("%v", e) // "file:line: …"
 		}
-	default:
-		p.add("%s %q: %v", flagPolicy, c.Policy, err)
+	default: // the file cannot be read (*fs.PathError)
+		p.add("%s %q: %v", flagPolicy, c.Policy, pathError(err))
 	}
 }
 
@@ -518,9 +530,7 @@ var collectionID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 // the collections' folders.
 func (c *Config) validateCredentials(p *problems) {
 	ok := p.ok
-	if d := c.CredentialsMaxDuration; ok(flagCredentialsMaxDuration) && (d < presign.MinSessionDuration || d > presign.MaxSessionDuration) {
-		p.add("%s %s: STS sessions last %s to %s", flagCredentialsMaxDuration, fmtDuration(d), fmtDuration(presign.MinSessionDuration), fmtDuration(presign.MaxSessionDuration))
-	}
+	p.sessionLength(flagCredentialsMaxDuration, c.CredentialsMaxDuration)
 	if ok(flagCredentialsEnabled, flagMode) && c.CredentialsEnabled && c.Mode != signer.ModeSTS {
 		p.add("%s: POST /credentials needs mode %s (in mode %s the signer's own credentials would be handed out)", flagCredentialsEnabled, signer.ModeSTS, signer.ModeStatic)
 	}

@@ -295,8 +295,8 @@ func TestREADMESignerConfigReference(t *testing.T) {
 	table := docSection(t, repoFile(t, "docs/signer.md"), "docs/signer.md", "## Configuration reference")
 	code := regexp.MustCompile("`([^`]+)`")
 	type row struct {
-		flags                   []string
-		variable, key, def, txt string
+		flags         []string
+		variable, def string
 	}
 	byFlag := map[string]*row{} // flag name → its row
 	byKey := map[string]*row{}  // YAML key → its row
@@ -311,7 +311,7 @@ func TestREADMESignerConfigReference(t *testing.T) {
 			continue
 		}
 		rows++
-		r := &row{variable: cells[1], def: cells[4], txt: line}
+		r := &row{variable: cells[1], def: cells[4]}
 		for _, m := range code.FindAllStringSubmatch(cells[0], -1) {
 			if strings.HasPrefix(m[1], "--") {
 				r.flags = append(r.flags, strings.TrimPrefix(m[1], "--"))
@@ -319,7 +319,6 @@ func TestREADMESignerConfigReference(t *testing.T) {
 			}
 		}
 		for _, m := range code.FindAllStringSubmatch(cells[2], -1) {
-			r.key = m[1]
 			byKey[m[1]] = r
 		}
 	}

@@ -82,6 +82,10 @@ const (
 	maxAPIKeyLifetime = 10 * 365 * 24 * time.Hour
 )
 
+// defaultListen is the default of --listen (the table's, and the example
+// its problem gives).
+const defaultListen = "127.0.0.1:8080"
+
 // kind is the shape of a setting's value.
 type kind int
 
@@ -127,7 +131,7 @@ func env(flag string) string { return envVar(flag)[0] }
 // settings is the table; --help lists the flags in its order, after
 // --config.
 var settings = []setting{
-	text(flagListen, "listen", "127.0.0.1:8080", "`ADDRESS` to listen on", func(c *Config) *string { return &c.Listen }),
+	text(flagListen, "listen", defaultListen, "`ADDRESS` to listen on", func(c *Config) *string { return &c.Listen }),
 	list(flagIssuer, "issuers", fmt.Sprintf("trusted OpenID Provider issuer `URL` (repeat, or comma-separated in %s)", env(flagIssuer)),
 		func(c *Config) *[]string { return &c.Issuers }),
 	list(flagAudience, "audiences", "accepted token audience (repeat)", func(c *Config) *[]string { return &c.Audiences }),
@@ -357,17 +361,13 @@ type boolFlag struct{ *cli.GenericFlag }
 func (f boolFlag) TakesValue() bool { return false }
 func (f boolFlag) String() string   { return cli.FlagStringer(f) }
 
-// settingByFlag and settingByYAML find a setting of the table.
-var settingByFlag, settingByYAML = func() (map[string]*setting, map[string]*setting) {
-	byFlag, byYAML := map[string]*setting{}, map[string]*setting{}
+// settingByYAML finds a setting of the table by its YAML key.
+var settingByYAML = func() map[string]*setting {
+	m := map[string]*setting{}
 	for i := range settings {
-		s := &settings[i]
-		if s.flag != "" {
-			byFlag[s.flag] = s
-		}
-		byYAML[s.yaml] = s
+		m[settings[i].yaml] = &settings[i]
 	}
-	return byFlag, byYAML
+	return m
 }()
 
 // yamlSections are the YAML file's nested sections ("s3", "api_keys").

@@ -12,7 +12,9 @@
 //
 // Load and Parse report every problem of a policy at once, one error each
 // (errors.Join) with its line, and the file's name for Load: a YAML problem
-// where it is (internal/yamlerr), a rule's problem at the rule.
+// where it is (internal/yamlerr), a rule's problem at the rule. An empty
+// policy is one problem without a line ("file: the file is empty"), and a
+// file Load cannot read is the bare *fs.PathError of reading it.
 //
 // Neighbours: internal/auth supplies the claims; internal/signer asks
 // Allowed before internal/presign signs. In sts mode the storage applies its

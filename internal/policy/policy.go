@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"gitlab.com/eocat/eocat/internal/yamlerr"
@@ -58,12 +59,14 @@ func parse(file string, data []byte) (*Policy, error) {
 	if err := dec.Decode(&p); err != nil {
 		return nil, errors.Join(yamlerr.Problems(file, data, err)...)
 	}
-	lines := ruleLines(data)
 	var errs []error
+	// The rules' lines are read at the first problem: a valid policy is
+	// not parsed a second time.
+	lines := sync.OnceValue(func() []int { return ruleLines(data) })
 	bad := func(i int, format string, args ...any) {
 		line := 0
-		if i < len(lines) {
-			line = lines[i]
+		if l := lines(); i < len(l) {
+			line = l[i]
 		}
 		errs = append(errs, yamlerr.At(file, line, format, args...))
 	}

@@ -134,20 +134,15 @@ func (s *Server) credentialsScope(prefix, collection string) (presign.Scope, err
 	return presign.Scope{}, errorf(http.StatusBadRequest, codeBadRequest, "give a prefix (s3://bucket/folder/) or a collection")
 }
 
-// credentialsLifetimes are the default and longest session lengths.
-func (s *Server) credentialsLifetimes() (def, longest time.Duration) {
-	return s.cfg.CredentialsDefaultLifetime, s.cfg.CredentialsMaxLifetime
-}
-
 // sessionLength checks a requested session length in seconds (nil means the
 // default); longer than the maximum is clamped (the response states the real
 // expiration), shorter than STS's minimum is refused.
 func (s *Server) sessionLength(seconds *int64) (time.Duration, error) {
-	def, longest := s.credentialsLifetimes()
+	longest := s.cfg.CredentialsMaxLifetime
 	minimum := int64(presign.MinSessionDuration / time.Second)
 	switch {
 	case seconds == nil:
-		return def, nil
+		return min(DefaultCredentialsLifetime, longest), nil
 	case *seconds < minimum:
 		return 0, errorf(http.StatusBadRequest, codeInvalidDuration, "duration_seconds %d: want a number of seconds from %d to %d (STS sessions last at least %d seconds; longer is shortened to %d)",
 			*seconds, minimum, int64(longest/time.Second), minimum, int64(longest/time.Second))

@@ -33,8 +33,12 @@
 // New takes a Config whose values are valid: cmd/signer's configuration
 // checks are the one place they are checked, and New only refuses a Config
 // that cannot serve at all (no verifier, storage or credentials, an unknown
-// mode, mode static without a policy); a zero value takes its Default…
-// constant. The metrics' names are the Metric… constants.
+// mode, mode static without a policy). A zero lifetime, limit or interval
+// takes its default, a Default… constant, except where Config's fields say
+// otherwise: MaxLifetime is presign.MaxLifetime, MaxBodyBytes 1 MiB,
+// BodyWait 2 s, ProbeTimeout 3 s, MaxInflightBytes DefaultInflightBytes
+// (from the memory limit), and a zero RatePerSecond turns rate limits off.
+// The metrics' names are the Metric… constants.
 //
 // Neighbours: internal/auth (tokens), internal/apikey (API keys),
 // internal/policy (static mode), internal/presign (hrefs, credentials,

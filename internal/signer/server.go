@@ -65,7 +65,7 @@ type Config struct {
 	MaxBodyBytes  int64    // default 1 MiB (/sign/stac: MaxSTACBody, 8 MiB)
 	CORSOrigins   []string // exact origins, or "*"
 	RatePerSecond float64  // per subject; 0 disables
-	RateBurst     int
+	RateBurst     int      // per subject; at least 1
 	// MaxHeaderBytes bounds a request's headers (request line included,
 	// about as net/http counts them); larger is a JSON 431. Default
 	// DefaultMaxHeaderBytes.
@@ -98,13 +98,13 @@ type Config struct {
 	Counters map[string]Counter
 	// POST /credentials (mode sts; off unless CredentialsEnabled): the
 	// folders a caller may name by id (each on the storage), and the
-	// default and longest session lengths (default
-	// DefaultCredentialsLifetime; within what STS allows,
-	// presign.MinSessionDuration to presign.MaxSessionDuration).
-	CredentialsEnabled         bool
-	Collections                map[string]presign.Scope
-	CredentialsDefaultLifetime time.Duration
-	CredentialsMaxLifetime     time.Duration
+	// longest session length (default DefaultCredentialsLifetime; within
+	// what STS allows, presign.MinSessionDuration to
+	// presign.MaxSessionDuration). A caller who gives no length gets
+	// DefaultCredentialsLifetime, or the longest if shorter.
+	CredentialsEnabled     bool
+	Collections            map[string]presign.Scope
+	CredentialsMaxLifetime time.Duration
 }
 
 // Server is the signer's HTTP API.
@@ -125,11 +125,13 @@ type Server struct {
 // New returns the API for cfg. Its values must be valid: cmd/signer's
 // configuration checks are the one place they are checked (lifetimes and
 // limits within their bounds, collections on the storage, the settings of
-// each mode), and New does not check them again; a zero value takes its
-// default (the Default… constants). New only refuses a Config that cannot
-// serve at all, whatever its values: without a token verifier, storage or
-// credentials, in a mode that is neither ModeStatic nor ModeSTS, or in
-// ModeStatic without a policy (it would sign without asking one).
+// each mode), and New does not check them again; a zero lifetime, limit or
+// interval takes its default, a Default… constant except where its field
+// says otherwise (MaxLifetime, MaxBodyBytes, BodyWait, ProbeTimeout,
+// MaxInflightBytes, RatePerSecond, RateBurst). New only refuses a Config
+// that cannot serve at all, whatever its values: without a token verifier,
+// storage or credentials, in a mode that is neither ModeStatic nor ModeSTS,
+// or in ModeStatic without a policy (it would sign without asking one).
 func New(cfg Config) (*Server, error) {
 	var errs []error
 	if cfg.Verifier == nil {
@@ -182,9 +184,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.CredentialsMaxLifetime <= 0 {
 		cfg.CredentialsMaxLifetime = DefaultCredentialsLifetime
-	}
-	if cfg.CredentialsDefaultLifetime <= 0 {
-		cfg.CredentialsDefaultLifetime = min(DefaultCredentialsLifetime, cfg.CredentialsMaxLifetime)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -96,7 +96,11 @@ func splitLine(s string) (int, string) {
 }
 
 var (
-	notFound   = regexp.MustCompile(`^field (.+?) not found in type .+$`)
+	notFound = regexp.MustCompile(`^field (.+?) not found in type .+$`)
+	// alreadySet is a key given twice to a struct, once through an alias
+	// ("*k: …" where "&k" names the key): yaml.v3's duplicate-key check
+	// ("mapping key … already defined") compares the keys as written and
+	// misses it.
 	alreadySet = regexp.MustCompile(`^field (.+?) already set in type .+$`)
 )
 

@@ -76,6 +76,21 @@ func TestTypeErrors(t *testing.T) {
 	}
 }
 
+// A key set twice, once through an alias, which yaml.v3 reports as a field
+// of a Go type (its duplicate-key check compares the keys as written), is
+// named without the type.
+func TestKeySetTwiceThroughAlias(t *testing.T) {
+	var v struct {
+		Name  string   `yaml:"name"`
+		Allow []string `yaml:"allow"`
+	}
+	data := []byte("name: &k allow\n*k: [GET]\nallow: [PUT]\n")
+	got := Problems("f.yaml", data, yaml.Unmarshal(data, &v))
+	if len(got) != 1 || got[0].Error() != "f.yaml:3: key allow set twice" {
+		t.Errorf("got %q, want [f.yaml:3: key allow set twice]", got)
+	}
+}
+
 func TestAt(t *testing.T) {
 	for _, c := range []struct {
 		file string
