@@ -99,6 +99,12 @@ func props(m map[string]any) []Prop {
 	return out
 }
 
+// maybeRFC3339 is false for strings that time.Parse(time.RFC3339Nano, s)
+// certainly refuses (shorter than "2006-01-02T15:04:05Z", no dashes after
+// the year and month): most properties, whose failed parse would allocate
+// its error.
+func maybeRFC3339(s string) bool { return len(s) >= 20 && s[4] == '-' && s[7] == '-' }
+
 func orderOf(k string) int {
 	if f, ok := fields[k]; ok {
 		return f.order
@@ -132,7 +138,7 @@ func prop(k string, v any) Prop {
 			return p
 		}
 	}
-	if s, ok := v.(string); ok {
+	if s, ok := v.(string); ok && maybeRFC3339(s) {
 		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 			p.Value, p.Title = humanTime(t), s
 			return p

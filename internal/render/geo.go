@@ -1,7 +1,6 @@
 package render
 
 import (
-	"encoding/json"
 	"html/template"
 	"math"
 	"strconv"
@@ -75,6 +74,7 @@ type SVG struct {
 	ViewBox string
 	Path    string // outline(s), in SVG path syntax
 	Label   string // the accessible description
+	arena   *arena // where Figure writes (nil: an arena of its own)
 }
 
 // Figure is the drawing as the "footprint" partial places it: a <figure
@@ -82,7 +82,7 @@ type SVG struct {
 // map. Written here rather than by six template actions on every item page
 // (escaped as in rows.go).
 func (s *SVG) Figure() template.HTML {
-	var b rows
+	b := s.arena.rows()
 	b.Grow(256 + len(s.ViewBox) + len(s.Path) + 2*len(s.Label))
 	b.WriteString("<figure class=\"map\" data-map>\n  <svg")
 	b.attr("viewBox", s.ViewBox)
@@ -99,8 +99,9 @@ func (s *SVG) Figure() template.HTML {
 // footprintSVG draws rings (or, without them, the bbox) in an
 // equirectangular view scaled by the cosine of the mid-latitude, so that
 // shapes are not stretched. Across the antimeridian, western longitudes
-// move by +360° so that the outline stays in one piece.
-func footprintSVG(rs [][][2]float64, bbox []float64) *SVG {
+// move by +360° so that the outline stays in one piece. The path and the
+// figure are written into a (nil: an arena of their own).
+func footprintSVG(a *arena, rs [][][2]float64, bbox []float64) *SVG {
 	if len(bbox) == 6 {
 		bbox = []float64{bbox[0], bbox[1], bbox[3], bbox[4]}
 	}
@@ -137,7 +138,8 @@ func footprintSVG(rs [][][2]float64, bbox []float64) *SVG {
 	for _, r := range rs {
 		n += len(r)
 	}
-	b := make([]byte, 0, 16*n+8)
+	b := a.rows()
+	b.Grow(16*n + 8)
 	for _, r := range rs {
 		for i, p := range r {
 			x := p[0]
@@ -145,20 +147,21 @@ func footprintSVG(rs [][][2]float64, bbox []float64) *SVG {
 				x += 360
 			}
 			if i == 0 {
-				b = append(b, 'M')
+				b.char('M')
 			} else {
-				b = append(b, 'L')
+				b.char('L')
 			}
-			b = appendTenths(b, px(x))
-			b = append(b, ' ')
-			b = appendTenths(b, py(p[1]))
+			b.tenths(px(x))
+			b.char(' ')
+			b.tenths(py(p[1]))
 		}
-		b = append(b, 'Z')
+		b.char('Z')
 	}
 	vw, vh := (w+2*pad)*scale, (h+2*pad)*scale
 	return &SVG{
 		ViewBox: "0 0 " + num(vw) + " " + num(vh),
-		Path:    string(b),
+		Path:    b.String(),
+		arena:   a,
 	}
 }
 
@@ -203,9 +206,9 @@ func bboxPolygon(b []float64) any {
 
 // itemGeoJS is what jsonJS(featureCollection(feature{Type: "Feature",
 // Geometry: geom, Properties: map[string]any{"id": id}})) gives, written
-// directly when geom is a footprint as stacgen builds it (Polygon or
-// MultiPolygon rings): an item page's largest data block, on every item.
-func itemGeoJS(geom any, id string) template.JS {
+// directly into a when geom is a footprint as stacgen builds it (Polygon
+// or MultiPolygon rings): an item page's largest data block, on every item.
+func itemGeoJS(a *arena, geom any, id string) template.JS {
 	var g crs.Geometry
 	switch v := geom.(type) {
 	case *crs.Geometry:
@@ -226,48 +229,48 @@ func itemGeoJS(geom any, id string) template.JS {
 			polys = c
 		}
 	}
-	idJSON, err := json.Marshal(id)
-	if polys == nil || err != nil {
+	if polys == nil {
 		return jsonJS(featureCollection(feature{Type: "Feature", Geometry: geom, Properties: map[string]any{"id": id}}))
 	}
-	b := make([]byte, 0, 128+48*len(polys[0][0]))
-	b = append(b, `{"features":[{"type":"Feature","geometry":{"type":"`...)
-	b = append(b, g.Type...)
-	b = append(b, `","coordinates":`...)
+	b := a.rows()
+	b.Grow(128 + len(id) + 48*len(polys[0][0]))
+	b.WriteString(`{"features":[{"type":"Feature","geometry":{"type":"`)
+	b.WriteString(g.Type)
+	b.WriteString(`","coordinates":`)
 	if g.Type == "MultiPolygon" {
-		b = append(b, '[')
+		b.char('[')
 	}
 	for i, poly := range polys {
 		if i > 0 {
-			b = append(b, ',')
+			b.char(',')
 		}
-		b = append(b, '[')
+		b.char('[')
 		for j, ring := range poly {
 			if j > 0 {
-				b = append(b, ',')
+				b.char(',')
 			}
-			b = append(b, '[')
+			b.char('[')
 			for k, pt := range ring {
 				if k > 0 {
-					b = append(b, ',')
+					b.char(',')
 				}
-				b = append(b, '[')
-				b = appendJSONFloat(b, pt[0])
-				b = append(b, ',')
-				b = appendJSONFloat(b, pt[1])
-				b = append(b, ']')
+				b.char('[')
+				b.float9(pt[0])
+				b.char(',')
+				b.float9(pt[1])
+				b.char(']')
 			}
-			b = append(b, ']')
+			b.char(']')
 		}
-		b = append(b, ']')
+		b.char(']')
 	}
 	if g.Type == "MultiPolygon" {
-		b = append(b, ']')
+		b.char(']')
 	}
-	b = append(b, `},"properties":{"id":`...)
-	b = append(b, idJSON...)
-	b = append(b, `}}],"type":"FeatureCollection"}`...)
-	return template.JS(b) //nolint:gosec // G203: JSON numbers and the id marshalled by encoding/json (HTML-escaped)
+	b.WriteString(`},"properties":{"id":`)
+	writeJSONString(&b, id)
+	b.WriteString(`}}],"type":"FeatureCollection"}`)
+	return template.JS(b.String()) //nolint:gosec // G203: JSON numbers, and the id as encoding/json writes it (HTML-escaped)
 }
 
 // appendJSONFloat formats f as encoding/json does. Footprint coordinates

@@ -3,7 +3,6 @@ package render
 import (
 	"html/template"
 	"strconv"
-	"strings"
 
 	"gitlab.com/eocat/eocat/internal/stac"
 )
@@ -159,9 +158,9 @@ func (r *Renderer) itemJSONLD(rel string, it *stac.Item, p *itemPage) *ldItem {
 }
 
 // json is jsonJS(l): the bytes encoding/json writes for l (checked by
-// TestItemJSONLDMatchesEncodingJSON), written directly.
-func (l *ldItem) json() template.JS {
-	var b strings.Builder
+// TestItemJSONLDMatchesEncodingJSON), written directly into a.
+func (l *ldItem) json(a *arena) template.JS {
+	b := a.rows()
 	n := 512 + len(l.Description) + len(l.Name) + len(l.URL) + len(l.IsPartOf.URL)
 	for _, d := range l.Distribution {
 		n += 96 + len(d.ContentURL) + len(d.EncodingFormat) + len(d.Name)
@@ -192,12 +191,12 @@ func (l *ldItem) json() template.JS {
 			}
 			b.WriteString(`,"name":`)
 			writeJSONString(&b, d.Name)
-			b.WriteByte('}')
+			b.char('}')
 		}
 		if len(l.Distribution) == 0 {
-			b.WriteByte('[')
+			b.char('[')
 		}
-		b.WriteByte(']')
+		b.char(']')
 	}
 	b.WriteString(`,"identifier":`)
 	writeJSONString(&b, l.Identifier)
@@ -226,6 +225,6 @@ func (l *ldItem) json() template.JS {
 		b.WriteString(`,"url":`)
 		writeJSONString(&b, l.URL)
 	}
-	b.WriteByte('}')
+	b.char('}')
 	return template.JS(b.String()) //nolint:gosec // G203: JSON strings written by writeJSONString (HTML-escaped, as encoding/json)
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"encoding/json"
+	"fmt"
 	"html"
 	"math"
 	"math/rand/v2"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gitlab.com/eocat/eocat/internal/crs"
 )
@@ -66,7 +68,7 @@ func TestItemGeoJSMatchesEncodingJSON(t *testing.T) {
 	} {
 		for _, id := range []string{"S2A_x", `</script><script>alert(1)</script>`, "a\u2028b&c\"d"} {
 			want := jsonJS(featureCollection(feature{Type: "Feature", Geometry: g, Properties: map[string]any{"id": id}}))
-			if got := itemGeoJS(g, id); got != want {
+			if got := itemGeoJS(nil, g, id); got != want {
 				t.Errorf("%v, id %q:\n got %s\nwant %s", g, id, got, want)
 			}
 		}
@@ -99,27 +101,82 @@ func randomStrings(n int) []string {
 }
 
 // TestWritersMatchTheirReferences: the escaping and quoting written without
-// intermediate strings give what the standard functions give.
+// intermediate strings give what the standard functions give. The pieces
+// share one arena, as an item page's do: each is checked when written and
+// again at the end, after the arena's buffer has grown many times.
 func TestWritersMatchTheirReferences(t *testing.T) {
+	a := &arena{}
+	type piece struct{ name, in, got, want string }
+	var pieces []piece
+	check := func(name, in, got, want string) {
+		if got != want {
+			t.Errorf("%s(%q) = %q, want %q", name, in, got, want)
+		}
+		pieces = append(pieces, piece{name, in, got, want})
+	}
 	for _, s := range randomStrings(5000) {
-		var b rows
+		b := a.rows()
 		b.text(s)
-		if want := html.EscapeString(s); b.String() != want {
-			t.Errorf("text(%q) = %q, want %q", s, b.String(), want)
+		check("text", s, b.String(), html.EscapeString(s))
+		b = a.rows()
+		writeShellQuoted(&b, s)
+		check("writeShellQuoted", s, b.String(), shellQuote(s))
+		b = a.rows()
+		writeShellQuoted(&b, "/vsicurl/", s, "/x")
+		check("writeShellQuoted (parts)", s, b.String(), shellQuote("/vsicurl/"+s+"/x"))
+		b = a.rows()
+		writePyQuoted(&b, s)
+		check("writePyQuoted", s, b.String(), strconv.Quote(s))
+		b = a.rows()
+		writeJSONString(&b, s)
+		want, _ := json.Marshal(s)
+		check("writeJSONString", s, b.String(), string(want))
+		check("normalizeURL", s, normalizeURL(s), normalizeURLReference(s))
+	}
+	for _, p := range pieces {
+		if p.got != p.want {
+			t.Fatalf("%s(%q) became %q after later pieces, want %q", p.name, p.in, p.got, p.want)
 		}
-		var sh, py, js strings.Builder
-		writeShellQuoted(&sh, s)
-		if want := shellQuote(s); sh.String() != want {
-			t.Errorf("writeShellQuoted(%q) = %q, want %q", s, sh.String(), want)
+	}
+}
+
+// normalizeURLReference is normalizeURL byte by byte, without its fast
+// path.
+func normalizeURLReference(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; urlByte(c) {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
 		}
-		writePyQuoted(&py, s)
-		if want := strconv.Quote(s); py.String() != want {
-			t.Errorf("writePyQuoted(%q) = %q, want %q", s, py.String(), want)
-		}
-		writeJSONString(&js, s)
-		if want, _ := json.Marshal(s); js.String() != string(want) {
-			t.Errorf("writeJSONString(%q) = %q, want %q", s, js.String(), want)
-		}
+	}
+	return b.String()
+}
+
+// TestArenaPiecesOneAtATime: writing into a piece after another was started
+// in the same arena panics rather than interleaving the two; a released
+// arena comes back empty.
+func TestArenaPiecesOneAtATime(t *testing.T) {
+	a := newArena()
+	first := a.rows()
+	first.WriteString("first")
+	second := a.rows()
+	second.WriteString("second")
+	if got := second.String(); got != "second" {
+		t.Fatalf("second piece = %q", got)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("writing into the first piece after the second started did not panic")
+			}
+		}()
+		first.WriteString("more")
+	}()
+	a.release()
+	if b := newArena(); len(b.buf) != 0 || b.open != 0 {
+		t.Errorf("a pooled arena came back with %d bytes, open at %d", len(b.buf), b.open)
 	}
 }
 
@@ -151,7 +208,7 @@ func TestItemJSONLDMatchesEncodingJSON(t *testing.T) {
 				l.Distribution = append(l.Distribution, d)
 			}
 		}
-		if got, want := l.json(), jsonJS(l); got != want {
+		if got, want := l.json(nil), jsonJS(l); got != want {
 			t.Fatalf("item %d:\n got %s\nwant %s", i, got, want)
 		}
 	}
@@ -207,5 +264,20 @@ func TestAppendTenths(t *testing.T) {
 		if got, want := string(appendTenths(nil, f)), strconv.FormatFloat(f, 'f', 1, 64); got != want {
 			t.Errorf("appendTenths(%v) = %q, want %q", f, got, want)
 		}
+	}
+}
+
+// TestMaybeRFC3339: no string that time.Parse accepts as RFC 3339 is
+// skipped by the check that spares the others a failed parse.
+func TestMaybeRFC3339(t *testing.T) {
+	in := append(randomStrings(2000), "2024-06-15T10:36:29Z", "2024-06-15T10:36:29.024Z", "2024-06-15T10:36:29+02:00",
+		"2024-06-15t10:36:29z", "0001-01-01T00:00:00Z", "2024-06-15", "2024-6-15T10:36:29Z", "+2024-06-15T10:36:29Z")
+	for _, s := range in {
+		if _, err := time.Parse(time.RFC3339Nano, s); err == nil && !maybeRFC3339(s) {
+			t.Errorf("maybeRFC3339(%q) = false, but time.Parse accepts it", s)
+		}
+	}
+	if !maybeRFC3339("2024-06-15T10:36:29Z") || maybeRFC3339("sentinel-2b") {
+		t.Error("maybeRFC3339 does not tell a date from a platform name")
 	}
 }

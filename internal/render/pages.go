@@ -46,7 +46,8 @@ type Common struct {
 	CatalogTitle string
 	Crumbs       []Link
 	Generator    string
-	SignIn       bool // the page offers sign-in (loads oidc-client-ts and auth.js)
+	SignIn       bool   // the page offers sign-in (loads oidc-client-ts and auth.js)
+	arena        *arena // where finish writes (nil: an arena of its own)
 
 	// Written by the renderer from the fields above just before the page
 	// is executed (finish), so that the layout places each with one action
@@ -66,14 +67,14 @@ func (c *Common) finish(links string) {
 	if c.CatalogTitle != "" && c.Title != c.CatalogTitle {
 		c.PageTitle += " · " + c.CatalogTitle
 	}
-	var b rows
+	b := c.arena.rows()
 	b.Grow(512 + len(c.Description) + len(c.Canonical) + len(links) + len(c.JSONLD) + len(c.Runtime) + len(c.Geo))
 	meta := func(name, content string) {
 		if content != "" {
 			b.WriteString("\n<meta")
 			b.attr("name", name)
 			b.attr("content", content)
-			b.WriteByte('>')
+			b.char('>')
 		}
 	}
 	meta("description", c.Description)
@@ -81,7 +82,7 @@ func (c *Common) finish(links string) {
 	if c.Canonical != "" {
 		b.WriteString("\n<link rel=\"canonical\"")
 		b.attr("href", hrefAttr(c.Canonical))
-		b.WriteByte('>')
+		b.char('>')
 	}
 	if c.JSONHref != "" {
 		b.WriteString("\n<link rel=\"alternate\"")
@@ -102,7 +103,7 @@ func (c *Common) finish(links string) {
 	block("\n<script type=\"application/json\" id=\"eocat-geo\">", c.Geo)
 	c.Head = b.html()
 
-	b = rows{}
+	b = c.arena.rows()
 	b.Grow(128 * len(c.Crumbs))
 	for _, l := range c.Crumbs {
 		b.WriteString("\n    <li>")
@@ -243,7 +244,7 @@ type itemPage struct {
 // rows.go); Collection, Title, ID and When stay available to a template
 // that lays the header out its own way.
 func (p *itemPage) Heading() template.HTML {
-	var b rows
+	b := p.arena.rows()
 	b.Grow(160 + len(p.Collection.Href) + len(p.Collection.Title) + len(p.Title) + len(p.ID) + len(p.When))
 	b.WriteString("<header class=\"page\">\n  <p class=\"kicker\">")
 	b.link(p.Collection.Href, p.Collection.Title)
@@ -299,7 +300,10 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 	if row.Title != "" && row.Title != it.ID {
 		title = row.Title
 	}
+	a := newArena() // the page's pieces; released once the page is written
+	defer a.release()
 	p := itemPage{Common: r.common(rel, it.ID+".json", stac.MediaGeoJSON, title, ctx), ID: it.ID}
+	p.arena = a
 	p.Collection = Link{Title: orID(ctx.CollectionTitle, it.Collection), Href: "../index.html"}
 	p.Crumbs = []Link{{ctx.CatalogTitle, p.Root + "index.html"}, p.Collection, {Title: it.ID}}
 	p.Description = fmt.Sprintf("%s: %s", p.Collection.Title, it.ID)
@@ -309,7 +313,7 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 	}
 	p.Props = props(it.Properties)
 	rs := rings(it.Geometry)
-	p.Footprint = footprintSVG(rs, it.BBox)
+	p.Footprint = footprintSVG(a, rs, it.BBox)
 	if p.Footprint != nil {
 		p.Where = bboxText(it.BBox)
 		p.Footprint.Label = "Footprint of " + it.ID + ": " + p.Where
@@ -317,7 +321,7 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 		if len(rs) == 0 {
 			geom = bboxPolygon(it.BBox)
 		}
-		p.Geo = itemGeoJS(geom, it.ID)
+		p.Geo = itemGeoJS(a, geom, it.ID)
 	}
 	var imgOrigins []string
 	if row.Thumb != "" {
@@ -327,6 +331,7 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 		}
 	}
 	keys := make([]string, 0, len(it.Assets))
+	p.Assets = make([]assetView, 0, len(it.Assets))
 	for k := range it.Assets {
 		keys = append(keys, k)
 	}
@@ -336,8 +341,8 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 		p.Signable = p.Signable || a.Signable
 		p.Assets = append(p.Assets, a)
 	}
-	p.Snippets = itemSnippets(p.Assets)
-	p.PropRows, p.AssetRows, p.SnippetBlocks = propRows(p.Props), assetRows(p.Assets), snippetBlocks(p.Snippets)
+	p.Snippets = itemSnippets(a, p.Assets)
+	p.PropRows, p.AssetRows, p.SnippetBlocks = propRows(a, p.Props), assetRows(a, p.Assets), snippetBlocks(a, p.Snippets)
 	for _, l := range it.Links {
 		switch l.Rel {
 		case "root", "parent", "collection", "self", "alternate":
@@ -348,7 +353,7 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 		}
 	}
 	p.CSP = r.csp(imgOrigins)
-	p.JSONLD = r.itemJSONLD(rel, it, &p).json()
+	p.JSONLD = r.itemJSONLD(rel, it, &p).json(a)
 	return row, r.execute(w, "item.html", rel, &p.Common, &p)
 }
 
@@ -516,7 +521,7 @@ func snippets(href, mediaType string) []snippet {
 	if err != nil || safeURL(href) == "" {
 		return nil
 	}
-	rel := relativeList(href)
+	rel := relativeList(nil, href)
 	if strings.EqualFold(mediaType, "application/vnd.apache.parquet") {
 		q := strings.ReplaceAll(href, "'", "''")
 		return []snippet{
@@ -528,22 +533,27 @@ func snippets(href, mediaType string) []snippet {
 	return []snippet{{Label: "curl", Relative: rel, Code: "curl -fL -o " + shellQuote(fileName(u.Path)) + " " + shellQuote(href)}}
 }
 
-// relativeList is the JSON list of the relative hrefs among hrefs.
-func relativeList(hrefs ...string) string {
-	var b strings.Builder
+// relativeList is the JSON list of the relative hrefs among hrefs,
+// written into a (nil: an arena of its own).
+func relativeList(a *arena, hrefs ...string) string {
+	var b rows
+	n := 0
 	for _, h := range hrefs {
 		if p, ok := inspectHref(h); ok && p.relative {
-			if b.Len() == 0 {
-				b.WriteByte('[')
+			if n == 0 {
+				b = a.rows()
+				b.char('[')
 			} else {
-				b.WriteByte(',')
+				b.char(',')
 			}
 			writeJSONString(&b, h)
+			n++
 		}
 	}
-	if b.Len() > 0 {
-		b.WriteByte(']')
+	if n == 0 {
+		return ""
 	}
+	b.char(']')
 	return b.String()
 }
 
@@ -551,8 +561,8 @@ func relativeList(hrefs ...string) string {
 // item at once: GDAL for the rasters, curl (or the AWS CLI for s3://
 // hrefs), and a Python loop. With signable assets, Signed holds the same
 // commands for their presigned URLs.
-func itemSnippets(assets []assetView) []snippet {
-	out, relative := commandSet(assets, func(a *assetView) string { return a.Resolved })
+func itemSnippets(a *arena, assets []assetView) []snippet {
+	out, relative := commandSet(a, assets, func(a *assetView) string { return a.Resolved })
 	for i := range out {
 		out[i].Relative = relative
 	}
@@ -563,7 +573,7 @@ func itemSnippets(assets []assetView) []snippet {
 	if !signable {
 		return out
 	}
-	signed, _ := commandSet(assets, func(a *assetView) string {
+	signed, _ := commandSet(a, assets, func(a *assetView) string {
 		if !a.Signable {
 			return a.Resolved
 		}
@@ -590,115 +600,129 @@ func itemSnippets(assets []assetView) []snippet {
 }
 
 // commandSet builds itemSnippets' commands for the hrefs that href gives,
-// and the JSON list of those that are relative.
-func commandSet(assets []assetView, href func(a *assetView) string) (out []snippet, relative string) {
-	var gdal, dl, py, boto strings.Builder
-	var rel []string
-	line := func(b *strings.Builder) {
-		if b.Len() > 0 {
-			b.WriteByte('\n')
-		}
+// and the JSON list of those that are relative, into a.
+func commandSet(a *arena, assets []assetView, href func(a *assetView) string) (out []snippet, relative string) {
+	type target struct {
+		href, name, bucket, key string // bucket and key: an s3:// href
+		raster                  bool
 	}
+	targets := make([]target, 0, len(assets))
+	var rel []string
 	for i := range assets {
-		a := &assets[i]
-		h := href(a)
+		h := href(&assets[i])
 		in, ok := inspectHref(h)
-		if !ok {
-			continue
-		}
-		name := fileName(in.path)
 		switch {
+		case !ok:
+			continue
 		case in.scheme == "s3" && in.host != "":
-			key := strings.TrimPrefix(in.path, "/")
-			if isRaster(a.TypeFull) {
-				line(&gdal)
-				gdal.WriteString("gdalinfo ")
-				writeShellQuoted(&gdal, "/vsis3/"+in.host+"/"+key)
-			}
-			line(&dl)
-			dl.WriteString("aws s3 cp ")
-			writeShellQuoted(&dl, h)
-			dl.WriteByte(' ')
-			writeShellQuoted(&dl, name)
-			line(&boto)
-			boto.WriteString("    (")
-			writePyQuoted(&boto, in.host)
-			boto.WriteString(", ")
-			writePyQuoted(&boto, key)
-			boto.WriteString(", ")
-			writePyQuoted(&boto, name)
-			boto.WriteString("),")
+			targets = append(targets, target{href: h, name: fileName(in.path), bucket: in.host, key: strings.TrimPrefix(in.path, "/"), raster: isRaster(assets[i].TypeFull)})
 		case in.safe:
 			if in.relative {
 				rel = append(rel, h)
 			}
-			if isRaster(a.TypeFull) {
-				line(&gdal)
-				gdal.WriteString("gdalinfo ")
-				writeShellQuoted(&gdal, "/vsicurl/"+h)
-			}
-			line(&dl)
-			dl.WriteString("curl -fL -o ")
-			writeShellQuoted(&dl, name)
-			dl.WriteByte(' ')
-			writeShellQuoted(&dl, h)
-			line(&py)
-			py.WriteString("    (")
-			writePyQuoted(&py, name)
-			py.WriteString(", ")
-			writePyQuoted(&py, h)
-			py.WriteString("),")
+			targets = append(targets, target{href: h, name: fileName(in.path), raster: isRaster(assets[i].TypeFull)})
 		}
 	}
-	if gdal.Len() > 0 {
-		out = append(out, snippet{Label: "GDAL: read a raster", Code: gdal.String()})
+	// Each command is written in one piece (arena.rows), in one pass over
+	// the targets it wants.
+	command := func(label, head, tail string, wants func(t *target) bool, write func(b *rows, t *target)) {
+		b, lines := rows{}, 0
+		for i := range targets {
+			if !wants(&targets[i]) {
+				continue
+			}
+			if lines == 0 {
+				b = a.rows()
+				b.WriteString(head)
+			} else {
+				b.char('\n')
+			}
+			write(&b, &targets[i])
+			lines++
+		}
+		if lines > 0 {
+			b.WriteString(tail)
+			out = append(out, snippet{Label: label, Code: b.String()})
+		}
 	}
-	if dl.Len() > 0 {
-		out = append(out, snippet{Label: "Download every asset", Code: dl.String()})
-	}
-	if py.Len() > 0 {
-		out = append(out, snippet{Label: "Python", Code: "import requests\n\nfor name, url in [\n" + py.String() +
-			"\n]:\n    r = requests.get(url, timeout=60)\n    r.raise_for_status()\n    with open(name, \"wb\") as f:\n        f.write(r.content)"})
-	}
-	if boto.Len() > 0 {
-		out = append(out, snippet{Label: "Python (boto3)", Code: "import boto3\n\ns3 = boto3.client(\"s3\")\nfor bucket, key, name in [\n" + boto.String() +
-			"\n]:\n    s3.download_file(bucket, key, name)"})
-	}
-	return out, relativeList(rel...)
+	all := func(*target) bool { return true }
+	command("GDAL: read a raster", "", "", func(t *target) bool { return t.raster }, func(b *rows, t *target) {
+		b.WriteString("gdalinfo ")
+		if t.bucket != "" {
+			writeShellQuoted(b, "/vsis3/", t.bucket, "/", t.key)
+		} else {
+			writeShellQuoted(b, "/vsicurl/", t.href)
+		}
+	})
+	command("Download every asset", "", "", all, func(b *rows, t *target) {
+		if t.bucket != "" {
+			b.WriteString("aws s3 cp ")
+			writeShellQuoted(b, t.href)
+			b.char(' ')
+			writeShellQuoted(b, t.name)
+		} else {
+			b.WriteString("curl -fL -o ")
+			writeShellQuoted(b, t.name)
+			b.char(' ')
+			writeShellQuoted(b, t.href)
+		}
+	})
+	command("Python", "import requests\n\nfor name, url in [\n",
+		"\n]:\n    r = requests.get(url, timeout=60)\n    r.raise_for_status()\n    with open(name, \"wb\") as f:\n        f.write(r.content)",
+		func(t *target) bool { return t.bucket == "" }, func(b *rows, t *target) {
+			b.WriteString("    (")
+			writePyQuoted(b, t.name)
+			b.WriteString(", ")
+			writePyQuoted(b, t.href)
+			b.WriteString("),")
+		})
+	command("Python (boto3)", "import boto3\n\ns3 = boto3.client(\"s3\")\nfor bucket, key, name in [\n", "\n]:\n    s3.download_file(bucket, key, name)",
+		func(t *target) bool { return t.bucket != "" }, func(b *rows, t *target) {
+			b.WriteString("    (")
+			writePyQuoted(b, t.bucket)
+			b.WriteString(", ")
+			writePyQuoted(b, t.key)
+			b.WriteString(", ")
+			writePyQuoted(b, t.name)
+			b.WriteString("),")
+		})
+	return out, relativeList(a, rel...)
 }
 
-// writeShellQuoted writes shellQuote(s).
-func writeShellQuoted(b *strings.Builder, s string) {
-	b.WriteByte('\'')
-	for {
-		i := strings.IndexByte(s, '\'')
-		if i < 0 {
-			break
+// writeShellQuoted writes shellQuote of the concatenated parts.
+func writeShellQuoted(b *rows, parts ...string) {
+	b.char('\'')
+	for _, s := range parts {
+		for {
+			i := strings.IndexByte(s, '\'')
+			if i < 0 {
+				break
+			}
+			b.WriteString(s[:i])
+			b.WriteString(`'\''`)
+			s = s[i+1:]
 		}
-		b.WriteString(s[:i])
-		b.WriteString(`'\''`)
-		s = s[i+1:]
+		b.WriteString(s)
 	}
-	b.WriteString(s)
-	b.WriteByte('\'')
+	b.char('\'')
 }
 
 // writePyQuoted writes strconv.Quote(s), a valid Python string literal.
-func writePyQuoted(b *strings.Builder, s string) {
+func writePyQuoted(b *rows, s string) {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
 			b.WriteString(strconv.Quote(s))
 			return
 		}
 	}
-	b.WriteByte('"')
+	b.char('"')
 	b.WriteString(s)
-	b.WriteByte('"')
+	b.char('"')
 }
 
 // writeJSONString writes s as encoding/json encodes a string (with <, >
 // and & escaped).
-func writeJSONString(b *strings.Builder, s string) {
+func writeJSONString(b *rows, s string) {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
 			j, _ := json.Marshal(s)
@@ -706,9 +730,9 @@ func writeJSONString(b *strings.Builder, s string) {
 			return
 		}
 	}
-	b.WriteByte('"')
+	b.char('"')
 	b.WriteString(s)
-	b.WriteByte('"')
+	b.char('"')
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
@@ -854,12 +878,12 @@ func (r *Renderer) Collection(w Writer, rel string, c *stac.Collection, rows []R
 	if iv := c.Extent.Temporal.Interval; len(iv) > 0 && len(iv[0]) == 2 {
 		base.When = intervalText(iv[0][0], iv[0][1])
 	}
-	base.Footprint = footprintSVG(nil, bbox)
+	base.Footprint = footprintSVG(nil, nil, bbox)
 	if base.Footprint != nil {
 		base.Footprint.Label = "Spatial extent of " + title + ": " + base.Where
 	}
 	base.Summaries = summaries(c.Summaries)
-	base.SummaryRows = propRows(base.Summaries)
+	base.SummaryRows = propRows(nil, base.Summaries)
 	base.ItemAssets = itemAssets(c.ItemAssets)
 	base.Search = searchFor(c)
 	keys := make([]string, 0, len(c.Assets))
