@@ -178,7 +178,7 @@ func TestQuickstartPageContent(t *testing.T) {
 			`B04 (red, 0.665 µm, uint16)`,
 			`"@type":"Dataset"`, `"temporalCoverage":"2024-06-15T10:36:29.024Z/2024-07-12T13:02:51.024Z"`,
 			`<link rel="alternate" type="application/json" href="collection.json"`,
-			`<a href="./items.parquet" id="asset-1-href" data-href="./items.parquet">All items (stac-geoparquet)</a> <span class="title">(Parquet)</span>`,
+			`<a href="./items.parquet" id="asset-1-href">All items (stac-geoparquet)</a> <span class="title">(Parquet)</span>`,
 			`FROM read_parquet(&#39;./items.parquet&#39;)`, `data-relative="[&#34;./items.parquet&#34;]"`,
 		}},
 		{"item", item, []string{
@@ -187,7 +187,7 @@ func TestQuickstartPageContent(t *testing.T) {
 			`<td>EPSG:32631 (WGS 84 / UTM zone 31N)</td>`,
 			`<td>3.17 %</td>`, `<td>10 m</td>`,
 			`<img src="./preview.png" alt="Preview of ` + s2Item + `"`,
-			`<a href="./B02.tif" id="asset-1-href" data-href="./B02.tif">Download</a>`,
+			`<a href="./B02.tif" id="asset-1-href">Download</a>`,
 			`B02 (blue, 0.49 µm, uint16)`,
 			"gdalinfo &#39;/vsicurl/./B02.tif&#39;\ngdalinfo &#39;/vsicurl/./B03.tif&#39;",
 			"curl -fL -o &#39;B02.tif&#39; &#39;./B02.tif&#39;\ncurl -fL -o &#39;B03.tif&#39; &#39;./B03.tif&#39;",
@@ -393,4 +393,31 @@ func asBuilt(tb testing.TB, geom any) *crs.Geometry {
 		tb.Fatalf("not a Polygon: %s (%v)", b, err)
 	}
 	return &crs.Geometry{Type: g.Type, Coordinates: g.Coordinates}
+}
+
+// TestSignableAssetKeepsItsHref: the scripts send a signable asset's href,
+// as in the JSON, to the signer (data-href); other assets do not carry it.
+func TestSignableAssetKeepsItsHref(t *testing.T) {
+	r := newRenderer(t, render.Options{Signer: &config.Signer{URL: "https://signer.example.org", Issuer: "https://id.example.org", ClientID: "site"}})
+	it := &stac.Item{ID: "x", Properties: map[string]any{"datetime": "2024-06-15T10:36:29Z"}, Assets: map[string]*stac.Asset{
+		"a": {Href: "s3://bucket/x/a b.tif", Type: "image/tiff; application=geotiff", Extra: map[string]any{"auth:refs": []any{"signer"}}},
+		"b": {Href: "./b.tif", Type: "image/tiff; application=geotiff"},
+	}}
+	sink := &memSink{}
+	if _, err := r.Item(sink, "c/x/x.json", it, render.Context{CatalogTitle: "Cat", CollectionTitle: "Coll"}); err != nil {
+		t.Fatal(err)
+	}
+	page := sink.page(t, "c/x/index.html")
+	for _, want := range []string{
+		`<code id="asset-1-href" data-href="s3://bucket/x/a b.tif">s3://bucket/x/a b.tif</code>`,
+		`data-sign="asset-1"`,
+		`<a href="./b.tif" id="asset-2-href">Download</a>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the item page lacks %s", want)
+		}
+	}
+	if n := strings.Count(page, "data-href="); n != 1 {
+		t.Errorf("%d data-href attributes, want 1 (the signable asset's)", n)
+	}
 }

@@ -226,16 +226,23 @@ func assetRows(ar *arena, as []assetView) template.HTML {
 			b.text(band)
 		}
 		b.WriteString("</td>\n        <td class=\"href\">")
+		// The element's id names it for its copy button; data-href keeps a
+		// signable asset's href as in the JSON, which the scripts send to
+		// the signer once the link shows the signed URL.
 		if a.Link != "" {
 			b.WriteString("<a")
 			b.attr("href", normalizeURL(a.Link))
 			b.attr("id", a.Anchor+"-href")
-			b.attr("data-href", a.Href)
+			if a.Signable {
+				b.attr("data-href", a.Href)
+			}
 			b.WriteString(">Download</a>")
 		} else {
 			b.WriteString("<code")
 			b.attr("id", a.Anchor+"-href")
-			b.attr("data-href", a.Href)
+			if a.Signable {
+				b.attr("data-href", a.Href)
+			}
 			b.char('>')
 			b.text(a.Href)
 			b.WriteString("</code>")
