@@ -87,11 +87,6 @@ collections:
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := os.RemoveAll(filepath.Dir(bin)); err != nil {
-			t.Error(err)
-		}
-	})
 	build := func(extra ...string) (int, string, int) {
 		cmd := exec.Command(bin, append([]string{"build", "-c", cfg, "--out", out, "--offline"}, extra...)...)
 		var stderr bytes.Buffer

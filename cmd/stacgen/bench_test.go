@@ -35,11 +35,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http/httptrace"
 	"os"
 	"os/exec"
@@ -74,6 +76,7 @@ var (
 	benchHeapProfile  = flag.String("bench.heapprofile", "", "write a heap profile taken when the live heap peaks during the untimed priming build to FILE.<items>")
 	benchOutDir       = flag.String("bench.outdir", "", "write the builds' outputs under this folder (e.g. a tmpfs such as /dev/shm) instead of the test's temporary folder")
 	benchParquet      = flag.Bool("bench.parquet", true, "write each collection's stac-geoparquet file in every build, as `stacgen build` does by default (--parquet)")
+	benchPagesControl = flag.Bool("bench.pagescontrol", false, "BenchmarkPagesCPU also runs each repetition's control: two identical builds without pages at the same time, whose CPU should differ by nothing but the method's noise")
 	benchCPUProfile   = flag.String("bench.cpuprofile", "", "write CPU profiles of one full build with pages (the untimed build priming the incremental state) to FILE.<items>, of one extra untimed full build without pages to FILE.<items>.json and of one extra untimed no-change incremental rebuild to FILE.<items>.incr")
 )
 
@@ -606,12 +609,8 @@ func benchBuildS3(b *testing.B, n int) {
 		// the machine was.
 		b.Logf("CPU per repetition (client / versitygw): floor %v / %v; build %v / %v; json %v / %v",
 			floor.self, floor.server, full.self, full.server, jsonOnly.self, jsonOnly.server)
-		pairedS := make([]string, reps)
-		for i, p := range paired {
-			pairedS[i] = fmt.Sprintf("%+.1f %%", p)
-		}
 		b.Logf("pages CPU overhead per repetition (build vs json of the same repetition): %s (median %+.1f %%); of the medians: %+.1f %%",
-			strings.Join(pairedS, ", "), medianFloat(paired), 100*(pagesCPU-jsonCPU)/jsonCPU)
+			percents(paired), medianFloat(paired), 100*(pagesCPU-jsonCPU)/jsonCPU)
 		b.Logf("output with pages: %d files, %d folders, %.1f MB; without: %d files, %d folders, %.1f MB; the pages add %d files, %d folders, %.1f MB",
 			withPages.files, withPages.dirs, float64(withPages.bytes)/1e6, withoutPages.files, withoutPages.dirs, float64(withoutPages.bytes)/1e6,
 			withPages.files-withoutPages.files, withPages.dirs-withoutPages.dirs, float64(withPages.bytes-withoutPages.bytes)/1e6)
@@ -740,8 +739,13 @@ func startHeapPeakProfile(b *testing.B, suffix string) (stop func()) {
 	}
 }
 
-// stacgenBinary builds the command once per test binary run.
+// builtBinary is set once stacgenBinary has been called.
+var builtBinary atomic.Bool
+
+// stacgenBinary builds the command once per test binary run; TestMain
+// removes it at the end.
 var stacgenBinary = sync.OnceValues(func() (string, error) {
+	builtBinary.Store(true)
 	dir, err := os.MkdirTemp("", "eocat-bench-bin-")
 	if err != nil {
 		return "", err
@@ -756,11 +760,6 @@ var stacgenBinary = sync.OnceValues(func() (string, error) {
 })
 
 func BenchmarkBuildMemory(b *testing.B) {
-	b.Cleanup(func() {
-		if bin, err := stacgenBinary(); err == nil {
-			removeBenchOutput(b, filepath.Dir(bin))
-		}
-	})
 	for _, n := range benchSizes(b, *benchMemItemsFlag, "EOCAT_BENCH_MEM_ITEMS", "1000,10000,100000") {
 		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) { benchBuildMemory(b, n) })
 	}
@@ -804,6 +803,137 @@ func benchBuildMemory(b *testing.B, n int) {
 		b.Logf("items=%d: %s", n, strings.TrimSpace(lastLine(stderr.String())))
 		removeBenchOutput(b, out)
 	}
+}
+
+// BenchmarkPagesCPU measures what the HTML pages add to a build's CPU with
+// the two builds running at the same time: `stacgen build` (the command,
+// each build in its own process) with its pages and `stacgen build
+// --pages=false`, started together against the same versitygw, each
+// process's CPU read from its rusage. BenchmarkBuildS3 runs the two builds
+// one after the other, and on a shared VM whose speed drifts by ±15 % over
+// tens of seconds that drift is as large as what the pages cost; run side
+// by side, both builds see the same machine. What they do not share is
+// their end: the build without pages finishes first, and the other runs its
+// last tenth or so with one competitor fewer. With -bench.pagescontrol, each
+// repetition also runs two identical builds without pages side by side: the
+// spread of their ratios is the method's own noise.
+func BenchmarkPagesCPU(b *testing.B) {
+	for _, n := range benchSizes(b, *benchItemsFlag, "EOCAT_BENCH_ITEMS", "10000") {
+		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) { benchPagesCPU(b, n) })
+	}
+}
+
+func benchPagesCPU(b *testing.B, n int) {
+	bin, err := stacgenBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	bs := startBenchServer(b, n)
+	tmp := b.TempDir()
+	cfgPath := filepath.Join(tmp, "bench.yaml")
+	if err := os.WriteFile(cfgPath, []byte(bs.configYAML()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	outDir := tmp
+	if *benchOutDir != "" {
+		if outDir, err = os.MkdirTemp(*benchOutDir, "eocat-bench-out-"); err != nil {
+			b.Fatal(err)
+		}
+		defer removeBenchOutput(b, outDir)
+	}
+	// pair runs two builds side by side (extra arguments for each; nil: the
+	// default build, with pages), the first started first, and returns each
+	// process's CPU.
+	pair := func(rep int, first, second []string) (cpu [2]time.Duration) {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for k, extra := range [][]string{first, second} {
+			out := filepath.Join(outDir, fmt.Sprintf("pair-%d-%d", rep, k))
+			args := append([]string{"build", "--config", cfgPath, "--out", out, "--schemas", bs.schemas,
+				"--offline", "--concurrency", strconv.Itoa(*benchConcurrency)}, extra...)
+			if !*benchParquet {
+				args = append(args, "--parquet=false")
+			}
+			cmd := exec.Command(bin, args...)
+			cmd.Env = os.Environ() // AWS_* set by startBenchServer
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			wg.Go(func() {
+				if err := cmd.Wait(); err != nil {
+					errs[k] = fmt.Errorf("stacgen %s: %v\n%s", strings.Join(extra, " "), err, stderr.String())
+					return
+				}
+				ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+				if !ok {
+					errs[k] = errors.New("no rusage")
+					return
+				}
+				cpu[k] = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+			})
+		}
+		wg.Wait()
+		for k, extra := range [][]string{first, second} {
+			if errs[k] != nil {
+				b.Fatal(errs[k])
+			}
+			out := filepath.Join(outDir, fmt.Sprintf("pair-%d-%d", rep, k))
+			checkBenchOutput(b, out, n, !slices.Contains(extra, "--pages=false"))
+			removeBenchOutput(b, out)
+		}
+		return cpu
+	}
+	noPages := []string{"--pages=false"}
+	reps := max(*benchReps, 1)
+	for b.Loop() {
+		// Warm up the server's page cache and the binary's.
+		pair(-1, noPages, noPages)
+		var paired, control []float64
+		var pagesCPU, jsonCPU []time.Duration
+		for i := range reps {
+			// Which build starts first alternates (they start a few
+			// milliseconds apart).
+			var withPages, without time.Duration
+			if i%2 == 0 {
+				c := pair(i, nil, noPages)
+				withPages, without = c[0], c[1]
+			} else {
+				c := pair(i, noPages, nil)
+				withPages, without = c[1], c[0]
+			}
+			pagesCPU, jsonCPU = append(pagesCPU, withPages), append(jsonCPU, without)
+			paired = append(paired, 100*(withPages-without).Seconds()/without.Seconds())
+			if *benchPagesControl {
+				c := pair(i, noPages, noPages)
+				control = append(control, 100*(c[0]-c[1]).Seconds()/c[1].Seconds())
+			}
+		}
+		b.ReportMetric(median(pagesCPU), "build_cpu_s")
+		b.ReportMetric(median(jsonCPU), "json_cpu_s")
+		b.ReportMetric(medianFloat(paired), "pages_cpu_side_by_side_%")
+		b.Logf("items=%d reps=%d side by side: stacgen CPU with pages %v, without %v", n, reps, pagesCPU, jsonCPU)
+		b.Logf("pages CPU overhead side by side, per repetition: %s (median %+.1f %%)", percents(paired), medianFloat(paired))
+		if len(control) > 0 {
+			b.ReportMetric(medianFloat(control), "control_cpu_%")
+			abs := make([]float64, len(control))
+			for i, c := range control {
+				abs[i] = math.Abs(c)
+			}
+			b.ReportMetric(slices.Max(abs), "control_cpu_max_abs_%")
+			b.Logf("control (two builds without pages side by side), per repetition: %s (median %+.1f %%)", percents(control), medianFloat(control))
+		}
+	}
+}
+
+// percents formats signed percentages: "+8.1 %, -0.4 %".
+func percents(v []float64) string {
+	s := make([]string, len(v))
+	for i, f := range v {
+		s[i] = fmt.Sprintf("%+.1f %%", f)
+	}
+	return strings.Join(s, ", ")
 }
 
 // removeBenchOutput removes a folder the benchmark wrote; one left behind

@@ -12,8 +12,24 @@ import (
 // TestMain makes the test binary stacgen itself when testscript runs it under
 // that name: the scripts run the real main (flags, messages, exit codes) in a
 // process of its own, as a user's shell does.
+// The stacgen binary the tests and benchmarks build (stacgenBinary) is
+// removed when they are done.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"stacgen": main})
+	testscript.Main(removingBinary{m}, map[string]func(){"stacgen": main})
+}
+
+// removingBinary runs the tests, then removes the binary stacgenBinary
+// built, if any.
+type removingBinary struct{ m *testing.M }
+
+func (r removingBinary) Run() int {
+	code := r.m.Run()
+	if builtBinary.Load() {
+		if bin, err := stacgenBinary(); err == nil {
+			_ = os.RemoveAll(filepath.Dir(bin)) // a temporary folder: nothing to report
+		}
+	}
+	return code
 }
 
 // TestScript runs the command-line scripts of testdata/script (txtar files:
