@@ -812,11 +812,11 @@ func benchBuildMemory(b *testing.B, n int) {
 // process's CPU read from its rusage. BenchmarkBuildS3 runs the two builds
 // one after the other, and on a shared VM whose speed drifts by ±15 % over
 // tens of seconds that drift is as large as what the pages cost; run side
-// by side, both builds see the same machine. What they do not share is
-// their end: the build without pages finishes first, and the other runs its
-// last tenth or so with one competitor fewer. With -bench.pagescontrol, each
-// repetition also runs two identical builds without pages side by side: the
-// spread of their ratios is the method's own noise.
+// by side, both builds see the same machine. The build that finishes first
+// is followed by a filler build until the other has finished, so that
+// neither runs its end with one competitor fewer. With -bench.pagescontrol,
+// each repetition also runs two identical builds without pages side by
+// side: the spread of their ratios is the method's own noise.
 func BenchmarkPagesCPU(b *testing.B) {
 	for _, n := range benchSizes(b, *benchItemsFlag, "EOCAT_BENCH_ITEMS", "10000") {
 		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) { benchPagesCPU(b, n) })
@@ -841,27 +841,36 @@ func benchPagesCPU(b *testing.B, n int) {
 		}
 		defer removeBenchOutput(b, outDir)
 	}
+	command := func(out string, extra []string) (*exec.Cmd, *bytes.Buffer) {
+		args := append([]string{"build", "--config", cfgPath, "--out", out, "--schemas", bs.schemas,
+			"--offline", "--concurrency", strconv.Itoa(*benchConcurrency)}, extra...)
+		if !*benchParquet {
+			args = append(args, "--parquet=false")
+		}
+		cmd := exec.Command(bin, args...)
+		cmd.Env = os.Environ() // AWS_* set by startBenchServer
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		return cmd, &stderr
+	}
 	// pair runs two builds side by side (extra arguments for each; nil: the
 	// default build, with pages), the first started first, and returns each
-	// process's CPU.
+	// process's CPU. When one finishes, a filler build without pages runs
+	// until the other has finished too, so that neither build runs its end
+	// with one competitor fewer (which would make it cheaper).
 	pair := func(rep int, first, second []string) (cpu [2]time.Duration) {
-		var wg sync.WaitGroup
+		extras := [][]string{first, second}
+		outs := make([]string, 2)
+		done := make(chan int, 2)
 		errs := make([]error, 2)
-		for k, extra := range [][]string{first, second} {
-			out := filepath.Join(outDir, fmt.Sprintf("pair-%d-%d", rep, k))
-			args := append([]string{"build", "--config", cfgPath, "--out", out, "--schemas", bs.schemas,
-				"--offline", "--concurrency", strconv.Itoa(*benchConcurrency)}, extra...)
-			if !*benchParquet {
-				args = append(args, "--parquet=false")
-			}
-			cmd := exec.Command(bin, args...)
-			cmd.Env = os.Environ() // AWS_* set by startBenchServer
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
+		for k, extra := range extras {
+			outs[k] = filepath.Join(outDir, fmt.Sprintf("pair-%d-%d", rep, k))
+			cmd, stderr := command(outs[k], extra)
 			if err := cmd.Start(); err != nil {
 				b.Fatal(err)
 			}
-			wg.Go(func() {
+			go func() {
+				defer func() { done <- k }()
 				if err := cmd.Wait(); err != nil {
 					errs[k] = fmt.Errorf("stacgen %s: %v\n%s", strings.Join(extra, " "), err, stderr.String())
 					return
@@ -872,16 +881,26 @@ func benchPagesCPU(b *testing.B, n int) {
 					return
 				}
 				cpu[k] = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-			})
+			}()
 		}
-		wg.Wait()
-		for k, extra := range [][]string{first, second} {
+		<-done
+		// The filler's output in a folder of its own, with what a killed
+		// build leaves beside it (temporary folder, lock).
+		fillerDir := filepath.Join(outDir, fmt.Sprintf("filler-%d", rep))
+		filler, _ := command(filepath.Join(fillerDir, "public"), []string{"--pages=false"})
+		if err := filler.Start(); err != nil {
+			b.Fatal(err)
+		}
+		<-done
+		_ = filler.Process.Kill() // it did its work: competing
+		_ = filler.Wait()         // killed: its error says so
+		removeBenchOutput(b, fillerDir)
+		for k, extra := range extras {
 			if errs[k] != nil {
 				b.Fatal(errs[k])
 			}
-			out := filepath.Join(outDir, fmt.Sprintf("pair-%d-%d", rep, k))
-			checkBenchOutput(b, out, n, !slices.Contains(extra, "--pages=false"))
-			removeBenchOutput(b, out)
+			checkBenchOutput(b, outs[k], n, !slices.Contains(extra, "--pages=false"))
+			removeBenchOutput(b, outs[k])
 		}
 		return cpu
 	}

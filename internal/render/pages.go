@@ -561,8 +561,8 @@ func relativeList(a *arena, hrefs ...string) string {
 // item at once: GDAL for the rasters, curl (or the AWS CLI for s3://
 // hrefs), and a Python loop. With signable assets, Signed holds the same
 // commands for their presigned URLs.
-func itemSnippets(a *arena, assets []assetView) []snippet {
-	out, relative := commandSet(a, assets, func(a *assetView) string { return a.Resolved })
+func itemSnippets(ar *arena, assets []assetView) []snippet {
+	out, relative := commandSet(ar, assets, func(a *assetView) string { return a.Resolved })
 	for i := range out {
 		out[i].Relative = relative
 	}
@@ -573,7 +573,7 @@ func itemSnippets(a *arena, assets []assetView) []snippet {
 	if !signable {
 		return out
 	}
-	signed, _ := commandSet(a, assets, func(a *assetView) string {
+	signed, _ := commandSet(ar, assets, func(a *assetView) string {
 		if !a.Signable {
 			return a.Resolved
 		}
@@ -601,7 +601,7 @@ func itemSnippets(a *arena, assets []assetView) []snippet {
 
 // commandSet builds itemSnippets' commands for the hrefs that href gives,
 // and the JSON list of those that are relative, into a.
-func commandSet(a *arena, assets []assetView, href func(a *assetView) string) (out []snippet, relative string) {
+func commandSet(ar *arena, assets []assetView, href func(a *assetView) string) (out []snippet, relative string) {
 	type target struct {
 		href, name, bucket, key string // bucket and key: an s3:// href
 		raster                  bool
@@ -632,7 +632,7 @@ func commandSet(a *arena, assets []assetView, href func(a *assetView) string) (o
 				continue
 			}
 			if lines == 0 {
-				b = a.rows()
+				b = ar.rows()
 				b.WriteString(head)
 			} else {
 				b.char('\n')
@@ -686,7 +686,7 @@ func commandSet(a *arena, assets []assetView, href func(a *assetView) string) (o
 			writePyQuoted(b, t.name)
 			b.WriteString("),")
 		})
-	return out, relativeList(a, rel...)
+	return out, relativeList(ar, rel...)
 }
 
 // writeShellQuoted writes shellQuote of the concatenated parts.
