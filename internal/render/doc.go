@@ -39,6 +39,11 @@
 // rendered by goldmark without raw HTML; only http(s) and relative URLs
 // become links or images (safeURL).
 //
+// Item pages are most of a build's files: the pieces written here for an
+// item page share one pooled buffer (arena, rows.go), reused once the page
+// is written, so that a page costs a few kilobytes of garbage rather than
+// a copy of itself several times over.
+//
 // The static files (package site, or a folder overlaid on it with --site)
 // are copied under _static/. Digest identifies templates and static files
 // so that an incremental build re-renders every page when they change.

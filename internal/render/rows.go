@@ -35,9 +35,9 @@ type rows struct {
 // arena holds the text of a page's pieces, one after the other. An item
 // page takes a pooled arena, writes its pieces there, executes its template
 // and writes the page, then releases the arena for the next page: the
-// pieces cost no allocation (they were about two thirds of the bytes an item
-// page allocated, and their garbage cost a build about as much CPU as
-// writing them). Its strings are views of the buffer (as a
+// pieces cost no allocation (they were two thirds of the bytes an item page
+// allocated, and collecting them about 0.7 CPU s per 10,000 pages in the
+// profiles of a build). Its strings are views of the buffer (as a
 // strings.Builder's String is), so they must not be used after release:
 // they live in the page's view data, which nothing keeps after the page is
 // written.
