@@ -863,12 +863,17 @@ func benchPagesCPU(b *testing.B, n int) {
 		outs := make([]string, 2)
 		done := make(chan int, 2)
 		errs := make([]error, 2)
+		var started []*exec.Cmd
 		for k, extra := range extras {
 			outs[k] = filepath.Join(outDir, fmt.Sprintf("pair-%d-%d", rep, k))
 			cmd, stderr := command(outs[k], extra)
 			if err := cmd.Start(); err != nil {
+				for _, c := range started {
+					_ = c.Process.Kill() // failing anyway: leave no build running
+				}
 				b.Fatal(err)
 			}
+			started = append(started, cmd)
 			go func() {
 				defer func() { done <- k }()
 				if err := cmd.Wait(); err != nil {
@@ -889,6 +894,7 @@ func benchPagesCPU(b *testing.B, n int) {
 		fillerDir := filepath.Join(outDir, fmt.Sprintf("filler-%d", rep))
 		filler, _ := command(filepath.Join(fillerDir, "public"), []string{"--pages=false"})
 		if err := filler.Start(); err != nil {
+			<-done
 			b.Fatal(err)
 		}
 		<-done
