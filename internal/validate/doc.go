@@ -47,7 +47,8 @@
 // [Tree] crawls a static catalog (local or HTTP), validates each document once
 // and checks what schemas cannot: child/item/parent/root links resolve, item
 // bboxes are the envelope of their geometry (antimeridian aware), collection
-// extents contain their items.
+// extents contain their items. A link from a document read over HTTP to a
+// local file is reported and never read.
 //
 // Neighbours: internal/catalog produces the documents; cmd/stacgen's build
 // validates each one as it is emitted (ValidateWithChecks), before the

@@ -127,3 +127,44 @@ func TestBBoxAntimeridian(t *testing.T) {
 		t.Error("antimeridian box does not contain a smaller one")
 	}
 }
+
+// TestTreeRemoteLinkToLocalFileIsNotFollowed: a catalog read over HTTP whose
+// child link points to a local file gets an issue naming the link, and the
+// file is not read (it would count as a document, and its broken schema
+// would show); the same link from a local catalog is followed.
+func TestTreeRemoteLinkToLocalFileIsNotFollowed(t *testing.T) {
+	v := officialValidator(t)
+	local := writeCatalog(t, 1, func(cat, col obj, items []obj) {
+		cat["description"] = 42 // a schema problem that shows once the file is read
+	})
+	localURL := "file://" + filepath.ToSlash(filepath.Join(local, "catalog.json"))
+	dir := writeCatalog(t, 1, func(cat, col obj, items []obj) {
+		cat["links"] = append(cat["links"].([]any), obj{"rel": "child", "href": localURL})
+	})
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer srv.Close()
+	r, err := Tree(context.Background(), v, srv.URL+"/catalog.json", TreeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for _, is := range r.Issues {
+		if strings.Contains(is.File, local) || strings.Contains(is.Message, "/description") {
+			t.Errorf("the local file was read: %v", is)
+		}
+		if is.File == "catalog.json" && strings.Contains(is.Message, "child link "+localURL+" is not followed: a document read over the network may not link to a local file") {
+			refused++
+		}
+	}
+	if refused != 1 || r.Documents != 3 {
+		t.Errorf("%d issues refusing the link (want 1), %d documents (want 3, the remote ones):\n%v", refused, r.Documents, r.Issues)
+	}
+	// From a local catalog, the same link is read (and its problem shows).
+	r, err = Tree(context.Background(), v, filepath.Join(dir, "catalog.json"), TreeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Documents != 6 {
+		t.Errorf("local root: %d documents, want 6 (the linked local catalog and its collection and item too)", r.Documents)
+	}
+}
