@@ -6,9 +6,10 @@
 //
 // Handlers return errors; one mapper (errors.go) turns them into a status, a
 // JSON body {"error": code, "detail": message} and a log line. Middleware adds
-// a request ID, CORS for configured origins, a bound on the headers (JSON
-// 431) and per-subject rate limits (429 with Retry-After). Request bodies are
-// read whole after authentication, once admitted against a process-wide
+// a request ID, X-Content-Type-Options: nosniff, CORS for configured
+// origins, a bound on the headers (JSON 431) and per-subject rate limits
+// (429 with Retry-After). Request bodies are read whole after
+// authentication, once admitted against a process-wide
 // budget of bytes in flight (body.go: 503 busy when it stays full); STAC
 // documents are rewritten in place, never decoded into Go values (stac.go).
 // Lifetimes below Config.MinLifetime are the caller's error (400

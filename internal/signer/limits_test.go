@@ -473,3 +473,25 @@ func bigItem(href string, size int) []byte {
 	}
 	return b.Bytes()
 }
+
+// TestNoSniff: every answer (signed URL, error, health, metrics, an
+// unknown path, a CORS preflight) tells browsers not to guess its type.
+func TestNoSniff(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, c := range []struct {
+		method, path string
+		header       map[string]string
+	}{
+		{"GET", "/sign?href=" + q(e.obj("public/S2/B02.tif")), e.bearerOf("alice", nil)},
+		{"GET", "/sign?href=" + q(e.obj("public/S2/B02.tif")), nil},
+		{"GET", "/healthz", nil},
+		{"GET", "/metrics", nil},
+		{"GET", "/no-such-path", nil},
+		{"OPTIONS", "/sign", map[string]string{"Origin": "https://catalog.example.org", "Access-Control-Request-Method": "POST"}},
+	} {
+		r := e.send(c.method, c.path, c.header, nil)
+		if got := r.header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s %s (%d): X-Content-Type-Options %q, want nosniff", c.method, c.path, r.status, got)
+		}
+	}
+}

@@ -251,6 +251,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id = hex.EncodeToString(b[:])
 	}
 	w.Header().Set("X-Request-Id", id)
+	// Every answer is JSON or the metrics' text, with its type set: never
+	// to be read as anything else (a browser sniffing HTML in an error).
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	r = r.WithContext(context.WithValue(r.Context(), ctxRequestID{}, id))
 	if s.cors(w, r) {
 		return
