@@ -281,3 +281,38 @@ func TestMaybeRFC3339(t *testing.T) {
 		t.Error("maybeRFC3339 does not tell a date from a platform name")
 	}
 }
+
+// TestItemSnippetsForS3AndHTTP: the commands for s3:// hrefs (GDAL's
+// /vsis3/, the AWS CLI, boto3) and for http(s) ones (/vsicurl/, curl,
+// requests), side by side in one item, as the page shows them.
+func TestItemSnippetsForS3AndHTTP(t *testing.T) {
+	const cog = "image/tiff; application=geotiff; profile=cloud-optimized"
+	assets := []assetView{
+		{Anchor: "asset-1", Href: "s3://bucket/S2/x/B04.tif", Resolved: "s3://bucket/S2/x/B04.tif", TypeFull: cog},
+		{Anchor: "asset-2", Href: "s3://bucket/S2/x/it's.json", Resolved: "s3://bucket/S2/x/it's.json", TypeFull: "application/json"},
+		{Anchor: "asset-3", Href: "https://data.example.org/S2/x/B08.tif", Resolved: "https://data.example.org/S2/x/B08.tif", TypeFull: cog},
+		{Anchor: "asset-4", Href: "./thumb.png", Resolved: "./thumb.png", TypeFull: "image/png"},
+	}
+	want := []snippet{
+		{Label: "GDAL: read a raster", Code: "gdalinfo '/vsis3/bucket/S2/x/B04.tif'\ngdalinfo '/vsicurl/https://data.example.org/S2/x/B08.tif'"},
+		{Label: "Download every asset", Code: "aws s3 cp 's3://bucket/S2/x/B04.tif' 'B04.tif'\naws s3 cp 's3://bucket/S2/x/it'\\''s.json' 'it_s.json'\n" +
+			"curl -fL -o 'B08.tif' 'https://data.example.org/S2/x/B08.tif'\ncurl -fL -o 'thumb.png' './thumb.png'"},
+		{Label: "Python", Code: "import requests\n\nfor name, url in [\n    (\"B08.tif\", \"https://data.example.org/S2/x/B08.tif\"),\n    (\"thumb.png\", \"./thumb.png\"),\n]:\n" +
+			"    r = requests.get(url, timeout=60)\n    r.raise_for_status()\n    with open(name, \"wb\") as f:\n        f.write(r.content)"},
+		{Label: "Python (boto3)", Code: "import boto3\n\ns3 = boto3.client(\"s3\")\nfor bucket, key, name in [\n    (\"bucket\", \"S2/x/B04.tif\", \"B04.tif\"),\n" +
+			"    (\"bucket\", \"S2/x/it's.json\", \"it_s.json\"),\n]:\n    s3.download_file(bucket, key, name)"},
+	}
+	for i := range want {
+		want[i].Relative = `["./thumb.png"]`
+	}
+	a := &arena{}
+	got := itemSnippets(a, assets)
+	if len(got) != len(want) {
+		t.Fatalf("%d snippets, want %d: %q", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("snippet %d:\n got %q\nwant %q", i, got[i], want[i])
+		}
+	}
+}
