@@ -11,9 +11,8 @@ import (
 
 // TestMain makes the test binary stacgen itself when testscript runs it under
 // that name: the scripts run the real main (flags, messages, exit codes) in a
-// process of its own, as a user's shell does.
-// The stacgen binary the tests and benchmarks build (stacgenBinary) is
-// removed when they are done.
+// process of its own, as a user's shell does. The stacgen binary the tests
+// and benchmarks build (stacgenBinary) is removed when they are done.
 func TestMain(m *testing.M) {
 	testscript.Main(removingBinary{m}, map[string]func(){"stacgen": main})
 }

@@ -36,11 +36,6 @@ type memSink struct {
 	files map[string][]byte
 }
 
-// discardSink drops the pages.
-type discardSink struct{}
-
-func (discardSink) WriteFile(string, []byte) error { return nil }
-
 func (m *memSink) WriteFile(rel string, data []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -67,6 +62,11 @@ func (m *memSink) page(t *testing.T, rel string) string {
 	}
 	return string(data)
 }
+
+// discardSink drops the pages.
+type discardSink struct{}
+
+func (discardSink) WriteFile(string, []byte) error { return nil }
 
 func staticFS(t testing.TB) fs.FS {
 	t.Helper()
