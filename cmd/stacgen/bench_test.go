@@ -374,7 +374,7 @@ func benchRenderer(b *testing.B, cfg *config.Config) *render.Renderer {
 func cpuTimes() (self, server time.Duration) {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		self = rusageCPU(&ru)
 	}
 	tasks, _ := filepath.Glob("/proc/self/task/*/children")
 	seen := map[string]bool{}
@@ -498,14 +498,7 @@ func benchBuildS3(b *testing.B, n int) {
 	pages := benchRenderer(b, cfg) // the production default; nil: JSON only
 	conc, reps := *benchConcurrency, max(*benchReps, 1)
 	cl := bs.client(b)
-	tmp := b.TempDir()
-	if *benchOutDir != "" {
-		var err error
-		if tmp, err = os.MkdirTemp(*benchOutDir, "eocat-bench-out-"); err != nil {
-			b.Fatal(err)
-		}
-		defer removeBenchOutput(b, tmp)
-	}
+	tmp := benchOutputDir(b)
 	// Warm up the server's page cache and directory entries.
 	if _, _, err := bs.floor(ctx, cl, conc); err != nil {
 		b.Fatal(err)
@@ -766,23 +759,11 @@ func BenchmarkBuildMemory(b *testing.B) {
 }
 
 func benchBuildMemory(b *testing.B, n int) {
-	bin, err := stacgenBinary()
-	if err != nil {
-		b.Fatal(err)
-	}
-	bs := startBenchServer(b, n)
+	cli := newBenchCLI(b, n)
 	tmp := b.TempDir()
-	cfgPath := filepath.Join(tmp, "bench.yaml")
-	if err := os.WriteFile(cfgPath, []byte(bs.configYAML()), 0o644); err != nil {
-		b.Fatal(err)
-	}
 	for b.Loop() {
 		out := filepath.Join(tmp, "public")
-		cmd := exec.Command(bin, "build", "--config", cfgPath, "--out", out,
-			"--schemas", bs.schemas, "--offline", "--concurrency", strconv.Itoa(*benchConcurrency))
-		cmd.Env = os.Environ() // AWS_* set by startBenchServer
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
+		cmd, stderr := cli.build(out)
 		start := time.Now()
 		err := cmd.Run()
 		wall := time.Since(start)
@@ -799,7 +780,7 @@ func benchBuildMemory(b *testing.B, n int) {
 		b.ReportMetric(float64(ru.Maxrss)*1024/float64(n), "maxrss_B/item")
 		b.ReportMetric(wall.Seconds(), "build_s")
 		b.ReportMetric(float64(n)/wall.Seconds(), "items/s")
-		b.ReportMetric(time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Seconds(), "cpu_s")
+		b.ReportMetric(rusageCPU(ru).Seconds(), "cpu_s")
 		b.Logf("items=%d: %s", n, strings.TrimSpace(lastLine(stderr.String())))
 		removeBenchOutput(b, out)
 	}
@@ -824,35 +805,8 @@ func BenchmarkPagesCPU(b *testing.B) {
 }
 
 func benchPagesCPU(b *testing.B, n int) {
-	bin, err := stacgenBinary()
-	if err != nil {
-		b.Fatal(err)
-	}
-	bs := startBenchServer(b, n)
-	tmp := b.TempDir()
-	cfgPath := filepath.Join(tmp, "bench.yaml")
-	if err := os.WriteFile(cfgPath, []byte(bs.configYAML()), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	outDir := tmp
-	if *benchOutDir != "" {
-		if outDir, err = os.MkdirTemp(*benchOutDir, "eocat-bench-out-"); err != nil {
-			b.Fatal(err)
-		}
-		defer removeBenchOutput(b, outDir)
-	}
-	command := func(out string, extra []string) (*exec.Cmd, *bytes.Buffer) {
-		args := append([]string{"build", "--config", cfgPath, "--out", out, "--schemas", bs.schemas,
-			"--offline", "--concurrency", strconv.Itoa(*benchConcurrency)}, extra...)
-		if !*benchParquet {
-			args = append(args, "--parquet=false")
-		}
-		cmd := exec.Command(bin, args...)
-		cmd.Env = os.Environ() // AWS_* set by startBenchServer
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		return cmd, &stderr
-	}
+	cli := newBenchCLI(b, n)
+	outDir := benchOutputDir(b)
 	// pair runs two builds side by side (extra arguments for each; nil: the
 	// default build, with pages), the first started first, and returns each
 	// process's CPU. When one finishes, a filler build without pages runs
@@ -866,7 +820,7 @@ func benchPagesCPU(b *testing.B, n int) {
 		var started []*exec.Cmd
 		for k, extra := range extras {
 			outs[k] = filepath.Join(outDir, fmt.Sprintf("pair-%d-%d", rep, k))
-			cmd, stderr := command(outs[k], extra)
+			cmd, stderr := cli.build(outs[k], extra...)
 			if err := cmd.Start(); err != nil {
 				for _, c := range started {
 					_ = c.Process.Kill() // failing anyway: leave no build running
@@ -885,14 +839,14 @@ func benchPagesCPU(b *testing.B, n int) {
 					errs[k] = errors.New("no rusage")
 					return
 				}
-				cpu[k] = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+				cpu[k] = rusageCPU(ru)
 			}()
 		}
 		<-done
 		// The filler's output in a folder of its own, with what a killed
 		// build leaves beside it (temporary folder, lock).
 		fillerDir := filepath.Join(outDir, fmt.Sprintf("filler-%d", rep))
-		filler, _ := command(filepath.Join(fillerDir, "public"), []string{"--pages=false"})
+		filler, _ := cli.build(filepath.Join(fillerDir, "public"), "--pages=false")
 		if err := filler.Start(); err != nil {
 			<-done
 			b.Fatal(err)
@@ -959,6 +913,63 @@ func percents(v []float64) string {
 		s[i] = fmt.Sprintf("%+.1f %%", f)
 	}
 	return strings.Join(s, ", ")
+}
+
+// benchCLI runs the stacgen command against a bench server, as users run
+// it: its own process, the server's configuration file.
+type benchCLI struct {
+	bin, cfg string
+	bs       *benchServer
+}
+
+// newBenchCLI builds the command (once per test binary), starts a bench
+// server with n items and writes its configuration.
+func newBenchCLI(b *testing.B, n int) *benchCLI {
+	b.Helper()
+	bin, err := stacgenBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &benchCLI{bin: bin, cfg: filepath.Join(b.TempDir(), "bench.yaml"), bs: startBenchServer(b, n)}
+	if err := os.WriteFile(c.cfg, []byte(c.bs.configYAML()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// build is `stacgen build` into out with the benchmark's concurrency and
+// -bench.parquet, then extra arguments; its stderr is kept.
+func (c *benchCLI) build(out string, extra ...string) (*exec.Cmd, *bytes.Buffer) {
+	args := []string{"build", "--config", c.cfg, "--out", out, "--schemas", c.bs.schemas,
+		"--offline", "--concurrency", strconv.Itoa(*benchConcurrency)}
+	if !*benchParquet {
+		args = append(args, "--parquet=false")
+	}
+	cmd := exec.Command(c.bin, append(args, extra...)...)
+	cmd.Env = os.Environ() // AWS_* set by startBenchServer
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	return cmd, &stderr
+}
+
+// rusageCPU is the user and system CPU time in ru.
+func rusageCPU(ru *syscall.Rusage) time.Duration {
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchOutputDir is where a benchmark writes its builds: -bench.outdir (a
+// folder made there, removed at the end) or the test's temporary folder.
+func benchOutputDir(b *testing.B) string {
+	b.Helper()
+	if *benchOutDir == "" {
+		return b.TempDir()
+	}
+	dir, err := os.MkdirTemp(*benchOutDir, "eocat-bench-out-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { removeBenchOutput(b, dir) })
+	return dir
 }
 
 // removeBenchOutput removes a folder the benchmark wrote; one left behind
