@@ -188,6 +188,7 @@ func load(c *cli.Context) (*Config, error) {
 func (p *problems) fromFlag(cfg *Config, c *cli.Context, s *setting) {
 	name := s.name()
 	p.given[name] = true
+	p.failed[name] = false // checked again: the value replaces the file's, good or bad
 	switch s.kind {
 	case kindList:
 		s.many(cfg, c.StringSlice(s.flag))
@@ -210,9 +211,7 @@ func (p *problems) fromFlag(cfg *Config, c *cli.Context, s *setting) {
 		if err := s.one(cfg, v); err != nil {
 			p.add("%s %q: %v", origin(s.flag, v), v, err)
 			p.failed[name] = true
-			return
 		}
-		p.failed[name] = false // a good value over a bad one in the file
 	}
 }
 
@@ -282,6 +281,9 @@ func (p *problems) yamlMapping(cfg *Config, file string, n *yaml.Node, prefix st
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.AliasNode { // a key written *name
+			k = k.Alias
+		}
 		path := prefix + k.Value
 		if first, dup := seen[k.Value]; dup {
 			p.add("%v", yamlerr.At(file, k.Line, "%s: set twice (first at line %d)", path, first))
