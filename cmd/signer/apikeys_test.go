@@ -36,9 +36,7 @@ var baseArgs = []string{"--issuer", "https://idp.example.org", "--audience", "si
 func TestAPIKeyConfig(t *testing.T) {
 	dir := t.TempDir()
 	policyFile := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte("rules: []\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, policyFile, "rules: []\n")
 	static := append([]string{"--policy", policyFile}, baseArgs...)
 
 	// Off unless a file is given.
@@ -49,17 +47,15 @@ func TestAPIKeyConfig(t *testing.T) {
 
 	// YAML keys, then flags and SIGNER_* variables over them.
 	yamlFile := filepath.Join(dir, "signer.yaml")
-	if err := os.WriteFile(yamlFile, []byte("api_keys: {file: /var/lib/signer/keys.json, max_lifetime: 720h, max_per_user: 5}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, yamlFile, "api_keys: {file: /var/lib/signer/keys.json, max_lifetime: 720h, max_per_user: 5}\n")
 	cfg, err = loadArgs(t, append([]string{"--config", yamlFile}, static...)...)
-	if err != nil || cfg.APIKeys.File != "/var/lib/signer/keys.json" || time.Duration(cfg.APIKeys.MaxLifetime) != 720*time.Hour || cfg.APIKeys.MaxPerUser != 5 {
+	if err != nil || cfg.APIKeys.File != "/var/lib/signer/keys.json" || cfg.APIKeys.MaxLifetime != 720*time.Hour || cfg.APIKeys.MaxPerUser != 5 {
 		t.Fatalf("yaml: %+v %v", cfg.APIKeys, err)
 	}
 	t.Setenv("SIGNER_API_KEYS_FILE", "/srv/keys.json")
 	t.Setenv("SIGNER_API_KEYS_MAX_PER_USER", "3")
 	cfg, err = loadArgs(t, append([]string{"--config", yamlFile, "--api-keys-max-lifetime", "86400"}, static...)...)
-	if err != nil || cfg.APIKeys.File != "/srv/keys.json" || time.Duration(cfg.APIKeys.MaxLifetime) != 24*time.Hour || cfg.APIKeys.MaxPerUser != 3 {
+	if err != nil || cfg.APIKeys.File != "/srv/keys.json" || cfg.APIKeys.MaxLifetime != 24*time.Hour || cfg.APIKeys.MaxPerUser != 3 {
 		t.Fatalf("flags and variables: %+v %v", cfg.APIKeys, err)
 	}
 	if err := os.Unsetenv("SIGNER_API_KEYS_FILE"); err != nil {
@@ -103,9 +99,7 @@ func TestServeWithAPIKeys(t *testing.T) {
 	idp := testenv.StartOIDCProvider(t)
 	dir := t.TempDir()
 	policyFile := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte("rules:\n  - {allow: [GET], resources: [\"eodata/users/${jwt:sub}/*\"]}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, policyFile, "rules:\n  - {allow: [GET], resources: [\"eodata/users/${jwt:sub}/*\"]}\n")
 	keyFile := filepath.Join(dir, "state", "apikeys.json")
 	for k, v := range map[string]string{
 		"AWS_ACCESS_KEY_ID": s3srv.AccessKey, "AWS_SECRET_ACCESS_KEY": s3srv.SecretKey,

@@ -319,9 +319,7 @@ func (p *problems) yamlValue(cfg *Config, file string, s *setting, v *yaml.Node)
 	switch s.kind {
 	case kindList:
 		var items []string
-		switch {
-		case null:
-		case v.Kind != yaml.SequenceNode:
+		if !null && v.Kind != yaml.SequenceNode {
 			bad(v.Line, "%s: want a list such as [a, b], not %s", s.yaml, shape(v))
 			return
 		}
@@ -335,9 +333,7 @@ func (p *problems) yamlValue(cfg *Config, file string, s *setting, v *yaml.Node)
 		s.many(cfg, items)
 	case kindMap:
 		m := map[string]string{}
-		switch {
-		case null:
-		case v.Kind != yaml.MappingNode:
+		if !null && v.Kind != yaml.MappingNode {
 			bad(v.Line, "%s: want a mapping such as {%s}, not %s", s.yaml, strings.Replace(s.item, "=", ": ", 1), shape(v))
 			return
 		}
@@ -548,10 +544,10 @@ func (c *Config) validateCredentials(p *problems) {
 	if ok(flagSTSSessionPolicy) && c.STS.SessionPolicy != "" {
 		p.add("%s: POST /credentials is off when %s is set (STS takes one inline session policy)", flagCollection, flagSTSSessionPolicy)
 	}
-	st := c.storage()
 	if !ok(flagS3Endpoint, flagS3Bucket, flagS3Alias) || !httpURL(c.S3.Endpoint) {
 		return // reported by validate
 	}
+	st := c.storage()
 	ids := make([]string, 0, len(c.Collections))
 	for id := range c.Collections {
 		ids = append(ids, id)

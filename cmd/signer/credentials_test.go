@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,7 +31,7 @@ func loadCredentialsArgs(t *testing.T, args ...string) (*Config, error) {
 
 func TestCredentialsConfigProblemsAreListed(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "signer.yaml")
-	if err := os.WriteFile(cfg, []byte(`
+	writeFile(t, cfg, `
 mode: sts
 issuers: [https://idp.example.org]
 audiences: [signer]
@@ -45,9 +44,7 @@ collections:
   elsewhere: s3://other/x/
   wild: s3://eodata/users/*/
   escape: s3://eodata/a/../b/
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
 	_, err := loadCredentialsArgs(t, "--config", cfg)
 	if err == nil {
 		t.Fatal("accepted")
@@ -64,9 +61,7 @@ collections:
 
 	base := []string{"--issuer", "https://idp.example.org", "--audience", "signer", "--s3-endpoint", "https://s3.example.org", "--s3-bucket", "eodata"}
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(policy, []byte("rules: []\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, policy, "rules: []\n")
 	for _, c := range []struct {
 		args []string
 		want string
@@ -96,10 +91,10 @@ func TestCredentialsWiring(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Collections["s2-l2a"] != "s3://eodata/sentinel-2/l2a/" || cfg.Collections["dem"] != "https://s3.example.org/eodata/dem" ||
-		time.Duration(cfg.CredentialsMaxDuration) != 2*time.Hour {
-		t.Fatalf("loaded %v, %v", cfg.Collections, time.Duration(cfg.CredentialsMaxDuration))
+		cfg.CredentialsMaxDuration != 2*time.Hour {
+		t.Fatalf("loaded %v, %v", cfg.Collections, cfg.CredentialsMaxDuration)
 	}
-	if d := time.Duration(defaults().CredentialsMaxDuration); d != time.Hour {
+	if d := defaults().CredentialsMaxDuration; d != time.Hour {
 		t.Errorf("default credentials-max-duration %v, want 1h", d)
 	}
 	api, err := buildAPI(context.Background(), cfg, slog.New(slog.DiscardHandler))

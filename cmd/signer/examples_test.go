@@ -56,9 +56,9 @@ func TestExampleSignerConfig(t *testing.T) {
 		t.Errorf("examples/signer/signer.yaml: mode %q, policy %q, buckets %v, endpoint %q, issuers %v, audiences %v",
 			cfg.Mode, cfg.Policy, cfg.S3.Buckets, cfg.S3.Endpoint, cfg.Issuers, cfg.Audiences)
 	}
-	if time.Duration(cfg.DefaultDuration) != time.Hour || time.Duration(cfg.MaxDuration) != 168*time.Hour || cfg.APIKeys.File != "" {
+	if cfg.DefaultDuration != time.Hour || cfg.MaxDuration != 168*time.Hour || cfg.APIKeys.File != "" {
 		t.Errorf("examples/signer/signer.yaml: default_duration %v, max_duration %v, api_keys.file %q",
-			time.Duration(cfg.DefaultDuration), time.Duration(cfg.MaxDuration), cfg.APIKeys.File)
+			cfg.DefaultDuration, cfg.MaxDuration, cfg.APIKeys.File)
 	}
 
 	// A flag overrides the file, as its comments say.

@@ -68,32 +68,28 @@ func startServe(t *testing.T, s3srv *testenv.S3Server, args ...string) (string, 
 func TestLimitSettings(t *testing.T) {
 	dir := t.TempDir()
 	policyFile := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte("rules: []\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, policyFile, "rules: []\n")
 	static := append([]string{"--policy", policyFile}, baseArgs...)
 
 	cfg, err := loadArgs(t, static...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if time.Duration(cfg.MinDuration) != time.Minute || time.Duration(cfg.ClockSkew) != 30*time.Second || cfg.MaxInflightBytes != 0 ||
-		cfg.MaxHeaderBytes != 65536 || time.Duration(cfg.ProbeInterval) != 5*time.Second {
-		t.Errorf("defaults: min %v, skew %v, inflight %d, headers %d, probe %v", time.Duration(cfg.MinDuration), time.Duration(cfg.ClockSkew),
-			cfg.MaxInflightBytes, cfg.MaxHeaderBytes, time.Duration(cfg.ProbeInterval))
+	if cfg.MinDuration != time.Minute || cfg.ClockSkew != 30*time.Second || cfg.MaxInflightBytes != 0 ||
+		cfg.MaxHeaderBytes != 65536 || cfg.ProbeInterval != 5*time.Second {
+		t.Errorf("defaults: min %v, skew %v, inflight %d, headers %d, probe %v", cfg.MinDuration, cfg.ClockSkew,
+			cfg.MaxInflightBytes, cfg.MaxHeaderBytes, cfg.ProbeInterval)
 	}
 	yamlFile := filepath.Join(dir, "signer.yaml")
-	if err := os.WriteFile(yamlFile, []byte("min_duration: 5m\nclock_skew: 10s\nmax_inflight_bytes: 67108864\nmax_header_bytes: 32768\nprobe_interval: 2s\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, yamlFile, "min_duration: 5m\nclock_skew: 10s\nmax_inflight_bytes: 67108864\nmax_header_bytes: 32768\nprobe_interval: 2s\n")
 	cfg, err = loadArgs(t, append([]string{"--config", yamlFile}, static...)...)
-	if err != nil || time.Duration(cfg.MinDuration) != 5*time.Minute || time.Duration(cfg.ClockSkew) != 10*time.Second ||
-		cfg.MaxInflightBytes != 64<<20 || cfg.MaxHeaderBytes != 32768 || time.Duration(cfg.ProbeInterval) != 2*time.Second {
+	if err != nil || cfg.MinDuration != 5*time.Minute || cfg.ClockSkew != 10*time.Second ||
+		cfg.MaxInflightBytes != 64<<20 || cfg.MaxHeaderBytes != 32768 || cfg.ProbeInterval != 2*time.Second {
 		t.Fatalf("yaml: %+v %v", cfg, err)
 	}
 	t.Setenv("SIGNER_CLOCK_SKEW", "0")
 	cfg, err = loadArgs(t, append([]string{"--config", yamlFile, "--min-duration", "90"}, static...)...)
-	if err != nil || time.Duration(cfg.ClockSkew) != 0 || time.Duration(cfg.MinDuration) != 90*time.Second {
+	if err != nil || cfg.ClockSkew != 0 || cfg.MinDuration != 90*time.Second {
 		t.Fatalf("flags and variables: %+v %v", cfg, err)
 	}
 	if err := os.Unsetenv("SIGNER_CLOCK_SKEW"); err != nil {
@@ -130,9 +126,7 @@ func TestServeLimits(t *testing.T) {
 	s3srv.CreateBucket(t, "eodata")
 	idp := testenv.StartOIDCProvider(t)
 	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte("rules:\n  - {allow: [GET, HEAD], resources: [\"eodata/sentinel-2/*\"]}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, policyFile, "rules:\n  - {allow: [GET, HEAD], resources: [\"eodata/sentinel-2/*\"]}\n")
 	base, logs := startServe(t, s3srv, "--issuer", idp.URL, "--audience", "signer", "--s3-endpoint", s3srv.Endpoint,
 		"--s3-bucket", "eodata", "--policy", policyFile, "--clock-skew", "10s")
 	href := "s3://eodata/sentinel-2/B02.tif"

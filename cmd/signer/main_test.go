@@ -32,12 +32,18 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// writeFile writes text at path (a configuration or policy file).
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestConfigProblemsAreAllListed(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "signer.yaml")
-	if err := os.WriteFile(cfg, []byte("mode: magic\ns3: {endpoint: 'ftp://x'}\nmax_duration: 200h\nbatch_limit: 0\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, cfg, "mode: magic\ns3: {endpoint: 'ftp://x'}\nmax_duration: 200h\nbatch_limit: 0\n")
 	_, _, err := run(context.Background(), "serve", "--config", cfg, "--issuer", "not a url")
 	if err == nil {
 		t.Fatal("accepted")
@@ -47,9 +53,7 @@ func TestConfigProblemsAreAllListed(t *testing.T) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
-	if err := os.WriteFile(cfg, []byte("unknown_key: 1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, cfg, "unknown_key: 1\n")
 	if _, _, err := run(context.Background(), "serve", "--config", cfg); err == nil || !strings.Contains(err.Error(), "unknown_key") {
 		t.Errorf("unknown key: %v", err)
 	}
@@ -67,9 +71,7 @@ func TestServeAndSignEndToEnd(t *testing.T) {
 	idp := testenv.StartOIDCProvider(t)
 	dir := t.TempDir()
 	policyFile := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte("rules:\n  - {allow: [GET, HEAD], resources: [\"eodata/s2/*\"]}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, policyFile, "rules:\n  - {allow: [GET, HEAD], resources: [\"eodata/s2/*\"]}\n")
 	t.Setenv("AWS_ACCESS_KEY_ID", s3srv.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", s3srv.SecretKey)
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))

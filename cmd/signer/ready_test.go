@@ -4,7 +4,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,9 +19,7 @@ func TestServeWithTheIdPDownAtStart(t *testing.T) {
 	dex := testenv.StartDex(t, testenv.DexOptions{})
 	dex.Stop()
 	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte("rules: []\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, policyFile, "rules: []\n")
 	base, logs := startServe(t, s3srv, "--issuer", dex.Issuer, "--audience", "signer", "--s3-endpoint", s3srv.Endpoint,
 		"--s3-bucket", "eodata", "--policy", policyFile, "--probe-interval", "1s")
 	tokenURL := func() string {

@@ -300,15 +300,6 @@ func parseDur(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// parseDuration is parseDur with the value in its error (signer sign).
-func parseDuration(s string) (time.Duration, error) {
-	d, err := parseDur(s)
-	if err != nil {
-		return 0, fmt.Errorf("duration %q: %w", s, err)
-	}
-	return d, nil
-}
-
 // fmtDuration writes a duration as it is usually written in a setting:
 // 1h, 168h, 1m, 1h30m (not time.Duration's 1h0m0s).
 func fmtDuration(d time.Duration) string {

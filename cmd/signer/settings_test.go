@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -51,10 +50,6 @@ func TestSettingsTable(t *testing.T) {
 			t.Errorf("--%s: the usage states a default of its own: %q", s.flag, s.usage)
 		}
 	}
-	delete(flags, "") // the keys of the file only
-	if n := len(serveFlags()); n != len(flags)+1 {
-		t.Errorf("serve has %d flags, the table %d and --config", n, len(flags))
-	}
 	cfg := defaults()
 	if cfg.BatchLimit != 1000 || cfg.DefaultDuration != time.Hour || cfg.Mode != "static" || !cfg.S3.PathStyle || cfg.CredentialsEnabled ||
 		cfg.MaxInflightBytes != 0 || cfg.APIKeys.MaxPerUser != 20 || cfg.LogLevel != "info" {
@@ -68,11 +63,9 @@ func TestSettingsTable(t *testing.T) {
 func TestSettingsPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	policyFile := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte("rules: []\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, policyFile, "rules: []\n")
 	yamlFile := filepath.Join(dir, "signer.yaml")
-	if err := os.WriteFile(yamlFile, []byte(`
+	writeFile(t, yamlFile, `
 batch_limit: 7
 default_duration: 90
 min_duration: 1m30s
@@ -80,9 +73,7 @@ max_inflight_bytes: 16777216
 s3: {path_style: false, region: eu-west-3}
 log_level: debug
 exchange: {scope: openid}
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
 	static := append([]string{"--config", yamlFile, "--policy", policyFile}, baseArgs...)
 
 	cfg, err := loadArgs(t, static...)

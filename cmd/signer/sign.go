@@ -52,9 +52,9 @@ func runSign(c *cli.Context) error {
 	}
 	body := map[string]any{"hrefs": hrefs, "method": strings.ToUpper(c.String("method"))}
 	if d := c.String("duration"); d != "" {
-		v, err := parseDuration(d)
+		v, err := parseDur(d)
 		if err != nil {
-			return err
+			return fmt.Errorf("duration %q: %w", d, err)
 		}
 		body["duration_seconds"] = int64(v / time.Second)
 	}

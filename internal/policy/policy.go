@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"gitlab.com/eocat/eocat/internal/yamlerr"
@@ -62,11 +61,14 @@ func parse(file string, data []byte) (*Policy, error) {
 	var errs []error
 	// The rules' lines are read at the first problem: a valid policy is
 	// not parsed a second time.
-	lines := sync.OnceValue(func() []int { return ruleLines(data) })
+	var lines []int
 	bad := func(i int, format string, args ...any) {
+		if lines == nil {
+			lines = ruleLines(data)
+		}
 		line := 0
-		if l := lines(); i < len(l) {
-			line = l[i]
+		if i < len(lines) {
+			line = lines[i]
 		}
 		errs = append(errs, yamlerr.At(file, line, format, args...))
 	}

@@ -38,7 +38,8 @@
 // takes its default, a Default… constant, except where Config's fields say
 // otherwise: MaxLifetime is presign.MaxLifetime, MaxBodyBytes 1 MiB,
 // BodyWait 2 s, ProbeTimeout 3 s, MaxInflightBytes DefaultInflightBytes
-// (from the memory limit), and a zero RatePerSecond turns rate limits off.
+// (from the memory limit), RateBurst at least 1, and a zero RatePerSecond turns rate
+// limits off.
 // The metrics' names are the Metric… constants.
 //
 // Neighbours: internal/auth (tokens), internal/apikey (API keys),
