@@ -32,8 +32,10 @@
 // Markdown is escaped for its context: by html/template in the templates,
 // and, in the parts written here because they are on every page (the
 // head's metadata, breadcrumbs, an item's header, tables, snippets and
-// footprint figure: rows.go), by the same rules, double-quoted attributes
-// and URLs as html/template writes them (hrefAttr), checked by the
+// footprint figure: the writers of rows.go), as html.EscapeString escapes,
+// in double-quoted attributes, with URLs percent-encoded where RFC 3986
+// does not allow a byte and anything but http(s) or a relative reference
+// replaced by html/template's "#ZgotmplZ" (hrefAttr), checked by the
 // escaping tests; the JSON data blocks and JSON-LD are JSON with <, > and
 // & escaped, so that nothing can close their <script> element. Markdown is
 // rendered by goldmark without raw HTML; only http(s) and relative URLs

@@ -304,14 +304,10 @@ func isRaster(t string) bool {
 // absolute http(s) URL, or a relative reference without a scheme. Anything
 // else (javascript:, data:, s3:// …) returns "".
 func safeURL(href string) string {
-	if plainPath(href) {
+	if p, ok := inspectHref(href); ok && p.safe {
 		return href
 	}
-	p, ok := inspectHref(href)
-	if !ok || !p.safe {
-		return ""
-	}
-	return href
+	return ""
 }
 
 // origin of an absolute http(s) URL ("https://host:port"), or "".
@@ -445,8 +441,8 @@ func intervalText(start, end *string) string {
 // plainPath reports whether s is a relative path that URL parsing and
 // resolution leave as it is: letters, digits and "._~-" in segments
 // separated by single slashes, no "." or ".." segment except a leading
-// "./", not starting with a slash. It is the fast path of safeURL, origin
-// and link, which otherwise parse (most hrefs of a catalog are like this).
+// "./", not starting with a slash. It is the fast path of inspectHref and
+// link, which otherwise parse (most hrefs of a catalog are like this).
 func plainPath(s string) bool {
 	s = strings.TrimPrefix(s, "./")
 	if s == "" || s[0] == '/' {

@@ -47,7 +47,7 @@ type Common struct {
 	Crumbs       []Link
 	Generator    string
 	SignIn       bool   // the page offers sign-in (loads oidc-client-ts and auth.js)
-	arena        *arena // where finish writes (nil: an arena of its own)
+	arena        *arena // where the page's pieces are written (nil: an arena of its own)
 
 	// Written by the renderer from the fields above just before the page
 	// is executed (finish), so that the layout places each with one action
@@ -117,9 +117,9 @@ func (c *Common) finish(links string) {
 	c.CrumbItems = b.html()
 }
 
-// hrefAttr is href as html/template writes it in an href attribute (before
-// the attribute escaping): a safe URL (safeURL) normalized, anything else
-// its placeholder "#ZgotmplZ".
+// hrefAttr is href for an href attribute (before the attribute escaping):
+// a safe URL (safeURL) normalized, anything else html/template's
+// placeholder "#ZgotmplZ".
 func hrefAttr(href string) string {
 	if safeURL(href) == "" {
 		return "#ZgotmplZ"
@@ -151,8 +151,8 @@ type basemap struct {
 
 // jsonJS is v as JSON for a <script> data block. encoding/json escapes <,
 // > and & (and U+2028/U+2029), so no value can close the block: the
-// result is safe to insert verbatim, which html/template does with
-// template.JS (marshalling here once rather than through its escaper).
+// result is safe to insert verbatim, as finish does (and html/template
+// with template.JS, for a template that places a block itself).
 func jsonJS(v any) template.JS {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -341,7 +341,7 @@ func (r *Renderer) Item(w Writer, rel string, it *stac.Item, ctx Context) (Row, 
 		p.Signable = p.Signable || a.Signable
 		p.Assets = append(p.Assets, a)
 	}
-	p.Snippets = itemSnippets(a, p.Assets)
+	p.Snippets = itemSnippets(a, p.Assets, p.Signable)
 	p.PropRows, p.AssetRows, p.SnippetBlocks = propRows(a, p.Props), assetRows(a, p.Assets), snippetBlocks(a, p.Snippets)
 	for _, l := range it.Links {
 		switch l.Rel {
@@ -517,41 +517,44 @@ func fileName(urlPath string) string {
 // snippets are the ready-to-paste commands of one collection-level asset
 // (its stac-geoparquet file: DuckDB, GeoPandas, curl).
 func snippets(href, mediaType string) []snippet {
-	u, err := url.Parse(href)
-	if err != nil || safeURL(href) == "" {
+	in, ok := inspectHref(href)
+	if !ok || !in.safe {
 		return nil
 	}
-	rel := relativeList(nil, href)
+	rel := ""
+	if in.relative {
+		rel = jsonList(nil, []string{href})
+	}
+	var curl rows
+	curl.WriteString("curl -fL -o ")
+	writeShellQuoted(&curl, fileName(in.path))
+	curl.char(' ')
+	writeShellQuoted(&curl, href)
 	if strings.EqualFold(mediaType, "application/vnd.apache.parquet") {
 		q := strings.ReplaceAll(href, "'", "''")
 		return []snippet{
 			{Label: "DuckDB", Relative: rel, Code: "INSTALL spatial; LOAD spatial;\nSELECT id, datetime, bbox FROM read_parquet('" + q + "')\nWHERE datetime >= '2024-06-01' ORDER BY datetime DESC LIMIT 20;"},
 			{Label: "Python", Relative: rel, Code: "import geopandas\n\nitems = geopandas.read_parquet(" + strconv.Quote(href) + ")\nprint(items[[\"id\", \"datetime\"]].head())"},
-			{Label: "curl", Relative: rel, Code: "curl -fL -o " + shellQuote(fileName(u.Path)) + " " + shellQuote(href)},
+			{Label: "curl", Relative: rel, Code: curl.String()},
 		}
 	}
-	return []snippet{{Label: "curl", Relative: rel, Code: "curl -fL -o " + shellQuote(fileName(u.Path)) + " " + shellQuote(href)}}
+	return []snippet{{Label: "curl", Relative: rel, Code: curl.String()}}
 }
 
-// relativeList is the JSON list of the relative hrefs among hrefs,
-// written into a (nil: an arena of its own).
-func relativeList(a *arena, hrefs ...string) string {
-	var b rows
-	n := 0
-	for _, h := range hrefs {
-		if p, ok := inspectHref(h); ok && p.relative {
-			if n == 0 {
-				b = a.rows()
-				b.char('[')
-			} else {
-				b.char(',')
-			}
-			writeJSONString(&b, h)
-			n++
-		}
-	}
-	if n == 0 {
+// jsonList is hrefs as a JSON list, written into a (nil: an arena of its
+// own), or "" when there are none.
+func jsonList(a *arena, hrefs []string) string {
+	if len(hrefs) == 0 {
 		return ""
+	}
+	b := a.rows()
+	for i, h := range hrefs {
+		if i == 0 {
+			b.char('[')
+		} else {
+			b.char(',')
+		}
+		writeJSONString(&b, h)
 	}
 	b.char(']')
 	return b.String()
@@ -561,14 +564,11 @@ func relativeList(a *arena, hrefs ...string) string {
 // item at once: GDAL for the rasters, curl (or the AWS CLI for s3://
 // hrefs), and a Python loop. With signable assets, Signed holds the same
 // commands for their presigned URLs.
-func itemSnippets(ar *arena, assets []assetView) []snippet {
-	out, relative := commandSet(ar, assets, func(a *assetView) string { return a.Resolved })
+func itemSnippets(ar *arena, assets []assetView, signable bool) []snippet {
+	out, rel := commandSet(ar, assets, func(a *assetView) string { return a.Resolved })
+	relative := jsonList(ar, rel)
 	for i := range out {
 		out[i].Relative = relative
-	}
-	signable := false
-	for _, a := range assets {
-		signable = signable || a.Signable
 	}
 	if !signable {
 		return out
@@ -600,14 +600,13 @@ func itemSnippets(ar *arena, assets []assetView) []snippet {
 }
 
 // commandSet builds itemSnippets' commands for the hrefs that href gives,
-// and the JSON list of those that are relative, into a.
-func commandSet(ar *arena, assets []assetView, href func(a *assetView) string) (out []snippet, relative string) {
+// into ar, and returns those hrefs that are relative.
+func commandSet(ar *arena, assets []assetView, href func(a *assetView) string) (out []snippet, rel []string) {
 	type target struct {
 		href, name, bucket, key string // bucket and key: an s3:// href
 		raster                  bool
 	}
 	targets := make([]target, 0, len(assets))
-	var rel []string
 	for i := range assets {
 		h := href(&assets[i])
 		in, ok := inspectHref(h)
@@ -686,7 +685,7 @@ func commandSet(ar *arena, assets []assetView, href func(a *assetView) string) (
 			writePyQuoted(b, t.name)
 			b.WriteString("),")
 		})
-	return out, relativeList(ar, rel...)
+	return out, rel
 }
 
 // writeShellQuoted writes shellQuote of the concatenated parts.
@@ -735,8 +734,6 @@ func writeJSONString(b *rows, s string) {
 	b.char('"')
 }
 
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
 // ---- collections ----
 
 type collectionPage struct {
@@ -782,7 +779,10 @@ type enumField struct {
 func searchFor(c *stac.Collection) *searchView {
 	var href string
 	for _, a := range c.Assets {
-		if strings.EqualFold(a.Type, "application/vnd.apache.parquet") && slices.Contains(a.Roles, "collection-mirror") && safeURL(a.Href) != "" && origin(a.Href) == "" {
+		if !strings.EqualFold(a.Type, "application/vnd.apache.parquet") || !slices.Contains(a.Roles, "collection-mirror") {
+			continue
+		}
+		if p, ok := inspectHref(a.Href); ok && p.relative {
 			href = a.Href
 		}
 	}

@@ -17,10 +17,13 @@ import (
 // {{.SnippetBlocks}}, and the structured .Props, .Assets and .Snippets stay
 // available to a template that lays them out its own way.
 //
-// Every value is escaped as html.EscapeString does (<, >, &, ' and "), and
-// every attribute is double-quoted, so a value cannot leave its text or
-// attribute; the only URLs written (href) are Link values, which safeURL
-// limited to http(s) and relative references.
+// The same writers also write the pieces of pages.go (the head's elements,
+// the breadcrumbs, an item's header), geo.go (the footprint figure) and
+// jsonld.go. Every value is escaped as html.EscapeString does (<, >, &, '
+// and "), and every attribute is double-quoted, so a value cannot leave its
+// text or attribute; every href is an http(s) or relative URL (safeURL),
+// percent-encoded where RFC 3986 does not allow a byte (normalizeURL),
+// anything else becoming html/template's "#ZgotmplZ" (hrefAttr).
 
 // rows writes one piece of a page (a section: the rows of a table, the
 // head's elements, a data block …) into an arena. The zero value writes
@@ -42,19 +45,18 @@ type rows struct {
 // they live in the page's view data, which nothing keeps after the page is
 // written.
 type arena struct {
-	buf    []byte
-	open   int  // start of the piece being written: pieces are written one at a time
-	pooled bool // from arenas: release returns it
+	buf  []byte
+	open int // start of the piece being written: pieces are written one at a time
 }
 
-var arenas = sync.Pool{New: func() any { return &arena{buf: make([]byte, 0, 32<<10), pooled: true} }}
+var arenas = sync.Pool{New: func() any { return &arena{buf: make([]byte, 0, 32<<10)} }}
 
 // newArena returns a pooled arena; release it when the page is written.
 func newArena() *arena { return arenas.Get().(*arena) }
 
-// release returns a pooled arena (kept only at the usual sizes).
+// release returns the arena newArena gave (kept only at the usual sizes).
 func (a *arena) release() {
-	if a != nil && a.pooled && cap(a.buf) <= 1<<20 {
+	if cap(a.buf) <= 1<<20 {
 		a.buf, a.open = a.buf[:0], 0
 		arenas.Put(a)
 	}
@@ -75,10 +77,16 @@ func (b *rows) w() *arena {
 	if b.a == nil {
 		b.a = &arena{}
 	}
-	if b.a.open != b.start {
-		panic("render: two pieces written into one arena at the same time")
-	}
+	b.current()
 	return b.a
+}
+
+// current panics unless b is the piece its arena is writing: a piece
+// written, or read, after the next one started would take that one's bytes.
+func (b *rows) current() {
+	if b.a != nil && b.a.open != b.start {
+		panic("render: a piece used after another started in the same arena")
+	}
 }
 
 // WriteString, Write and char append to the piece (char is WriteByte
@@ -90,20 +98,13 @@ func (b *rows) char(c byte)          { a := b.w(); a.buf = append(a.buf, c) }
 // Grow makes room for n more bytes.
 func (b *rows) Grow(n int) { a := b.w(); a.buf = slices.Grow(a.buf, n) }
 
-// Len is the length of the piece so far.
-func (b *rows) Len() int {
-	if b.a == nil {
-		return 0
-	}
-	return len(b.a.buf) - b.start
-}
-
 // String is the piece so far: a view of the arena, valid until its release.
 func (b *rows) String() string {
-	if b.Len() == 0 {
+	b.current()
+	if b.a == nil || len(b.a.buf) == b.start {
 		return ""
 	}
-	return unsafe.String(&b.a.buf[b.start], b.Len()) //nolint:gosec // G103: a view of bytes that are only appended to until the arena's release (see arena)
+	return unsafe.String(&b.a.buf[b.start], len(b.a.buf)-b.start) //nolint:gosec // G103: a view of bytes that are only appended to until the arena's release (see arena)
 }
 
 // float9 writes f as encoding/json does (appendJSONFloat).
@@ -299,8 +300,9 @@ func snippetBlocks(a *arena, ss []snippet) template.HTML {
 
 // normalizeURL percent-encodes the bytes of a URL that RFC 3986 does not
 // allow (spaces, quotes, <, >, non-ASCII …), as html/template does for
-// URLs in attributes, keeping existing escapes: the link stays the same,
-// and no character of it can be read as markup.
+// URLs in attributes (which also encodes "(" and ")"), keeping existing
+// escapes: the link stays the same, and no character of it can be read as
+// markup.
 func normalizeURL(s string) string {
 	const hex = "0123456789ABCDEF"
 	i := 0
