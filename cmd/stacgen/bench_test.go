@@ -15,11 +15,16 @@
 // repeated -bench.reps times (default 3), the repetitions interleaved, and
 // the median is reported.
 //
+// BenchmarkPagesCPU runs `stacgen build` with and without --pages as two
+// processes started together against one server, and reports what the pages
+// add to the CPU (side by side, the machine's drift hits both builds).
+//
 // BenchmarkBuildMemory runs `stacgen build` as a separate process (built with
 // `go build -o`) and reports its peak RSS (getrusage ru_maxrss).
 //
-// Sizes: -bench.items / $EOCAT_BENCH_ITEMS (default 1000,10000) and
-// -bench.memitems / $EOCAT_BENCH_MEM_ITEMS (default 1000,10000,100000), e.g.
+// Sizes: -bench.items / $EOCAT_BENCH_ITEMS (default 1000,10000 for BuildS3,
+// 10000 for PagesCPU) and -bench.memitems / $EOCAT_BENCH_MEM_ITEMS (default
+// 1000,10000,100000), e.g.
 //
 //	go test ./cmd/stacgen -run '^$' -bench BuildS3 -benchtime 1x -bench.items 100
 //
@@ -35,7 +40,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -69,7 +73,7 @@ import (
 )
 
 var (
-	benchItemsFlag    = flag.String("bench.items", "", "comma-separated item counts for BenchmarkBuildS3 (else $EOCAT_BENCH_ITEMS, else 1000,10000)")
+	benchItemsFlag    = flag.String("bench.items", "", "comma-separated item counts for BenchmarkBuildS3 and BenchmarkPagesCPU (else $EOCAT_BENCH_ITEMS, else 1000,10000 and 10000)")
 	benchMemItemsFlag = flag.String("bench.memitems", "", "comma-separated item counts for BenchmarkBuildMemory (else $EOCAT_BENCH_MEM_ITEMS, else 1000,10000,100000)")
 	benchReps         = flag.Int("bench.reps", 3, "repetitions of each measurement (the median is reported)")
 	benchConcurrency  = flag.Int("bench.concurrency", 16, "build --concurrency, also used by the floor's ranged reads")
@@ -374,7 +378,7 @@ func benchRenderer(b *testing.B, cfg *config.Config) *render.Renderer {
 func cpuTimes() (self, server time.Duration) {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		self = rusageCPU(&ru)
+		self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	tasks, _ := filepath.Glob("/proc/self/task/*/children")
 	seen := map[string]bool{}
@@ -760,7 +764,7 @@ func BenchmarkBuildMemory(b *testing.B) {
 
 func benchBuildMemory(b *testing.B, n int) {
 	cli := newBenchCLI(b, n)
-	tmp := b.TempDir()
+	tmp := benchOutputDir(b)
 	for b.Loop() {
 		out := filepath.Join(tmp, "public")
 		cmd, stderr := cli.build(out)
@@ -780,7 +784,7 @@ func benchBuildMemory(b *testing.B, n int) {
 		b.ReportMetric(float64(ru.Maxrss)*1024/float64(n), "maxrss_B/item")
 		b.ReportMetric(wall.Seconds(), "build_s")
 		b.ReportMetric(float64(n)/wall.Seconds(), "items/s")
-		b.ReportMetric(rusageCPU(ru).Seconds(), "cpu_s")
+		b.ReportMetric((cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds(), "cpu_s")
 		b.Logf("items=%d: %s", n, strings.TrimSpace(lastLine(stderr.String())))
 		removeBenchOutput(b, out)
 	}
@@ -834,12 +838,7 @@ func benchPagesCPU(b *testing.B, n int) {
 					errs[k] = fmt.Errorf("stacgen %s: %v\n%s", strings.Join(extra, " "), err, stderr.String())
 					return
 				}
-				ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-				if !ok {
-					errs[k] = errors.New("no rusage")
-					return
-				}
-				cpu[k] = rusageCPU(ru)
+				cpu[k] = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 			}()
 		}
 		<-done
@@ -885,8 +884,11 @@ func benchPagesCPU(b *testing.B, n int) {
 			pagesCPU, jsonCPU = append(pagesCPU, withPages), append(jsonCPU, without)
 			paired = append(paired, 100*(withPages-without).Seconds()/without.Seconds())
 			if *benchPagesControl {
+				// The build in the pages build's place (first, then second,
+				// alternately) over the other, as in the comparison.
 				c := pair(i, noPages, noPages)
-				control = append(control, 100*(c[0]-c[1]).Seconds()/c[1].Seconds())
+				a, o := c[i%2], c[1-i%2]
+				control = append(control, 100*(a-o).Seconds()/o.Seconds())
 			}
 		}
 		b.ReportMetric(median(pagesCPU), "build_cpu_s")
@@ -896,11 +898,11 @@ func benchPagesCPU(b *testing.B, n int) {
 		b.Logf("pages CPU overhead side by side, per repetition: %s (median %+.1f %%)", percents(paired), medianFloat(paired))
 		if len(control) > 0 {
 			b.ReportMetric(medianFloat(control), "control_cpu_%")
-			abs := make([]float64, len(control))
-			for i, c := range control {
-				abs[i] = math.Abs(c)
+			largest := 0.0
+			for _, c := range control {
+				largest = max(largest, math.Abs(c))
 			}
-			b.ReportMetric(slices.Max(abs), "control_cpu_max_abs_%")
+			b.ReportMetric(largest, "control_cpu_max_abs_%")
 			b.Logf("control (two builds without pages side by side), per repetition: %s (median %+.1f %%)", percents(control), medianFloat(control))
 		}
 	}
@@ -950,11 +952,6 @@ func (c *benchCLI) build(out string, extra ...string) (*exec.Cmd, *bytes.Buffer)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	return cmd, &stderr
-}
-
-// rusageCPU is the user and system CPU time in ru.
-func rusageCPU(ru *syscall.Rusage) time.Duration {
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchOutputDir is where a benchmark writes its builds: -bench.outdir (a
