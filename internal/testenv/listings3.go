@@ -1,10 +1,5 @@
 package testenv
 
-// ListingS3 answers S3's ListObjectsV2 in process, to count how many listing
-// requests a client has in flight at once: a unit-level stand-in where the
-// question is concurrency, not S3 behaviour (no HTTP, no SigV4; the real
-// server is StartVersityGW).
-
 import (
 	"context"
 	"fmt"

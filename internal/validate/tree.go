@@ -55,13 +55,11 @@ type node struct {
 type link struct {
 	rel, ptr string
 	target   *url.URL
-	refused  string // why the link is not followed, or ""
+	// localFromRemote: a document read over the network links to a local
+	// file. Such a link is reported, never read: a remote catalog must not
+	// make the validator open files on the machine it runs on.
+	localFromRemote bool
 }
-
-// errLocalFromRemote: a document read over the network links to a local
-// file. Such a link is reported, never read: a remote catalog must not make
-// the validator open files on the machine it runs on.
-const errLocalFromRemote = "a document read over the network may not link to a local file"
 
 // Tree crawls the static catalog whose root (a catalog, collection or item) is
 // a local path or an http(s) URL, following child and item links, validates
@@ -155,7 +153,7 @@ func (c *crawler) crawl(ctx context.Context, root *url.URL) error {
 			}
 			c.done = append(c.done, n)
 			for _, l := range n.links {
-				if (l.rel == "child" || l.rel == "item") && l.refused == "" && !seen[l.target.String()] {
+				if (l.rel == "child" || l.rel == "item") && !l.localFromRemote && !seen[l.target.String()] {
 					seen[l.target.String()] = true
 					next = append(next, l.target)
 				}
@@ -225,17 +223,14 @@ func (c *crawler) fetch(ctx context.Context, u *url.URL) (*node, error) {
 			continue // the schema reports malformed hrefs
 		}
 		t.Fragment = ""
-		l := link{rel: rel, ptr: fmt.Sprintf("/links/%d/href", i), target: t}
-		if t.Scheme == "file" && u.Scheme != "file" {
-			l.refused = errLocalFromRemote
-		}
-		n.links = append(n.links, l)
+		n.links = append(n.links, link{rel: rel, ptr: fmt.Sprintf("/links/%d/href", i), target: t,
+			localFromRemote: t.Scheme == "file" && u.Scheme != "file"})
 	}
 	return n, nil
 }
 
 func readLimited(path string, limit int64) ([]byte, error) {
-	fi, err := os.Stat(path) //nolint:gosec // G703: stacgen validate reads the catalog its user names and the local files that local documents link to (not those of remote ones: errLocalFromRemote)
+	fi, err := os.Stat(path) //nolint:gosec // G703: stacgen validate reads the catalog its user names and the local files that local documents link to (not those of remote ones: link.localFromRemote)
 	if err != nil {
 		return nil, err
 	}
@@ -260,9 +255,9 @@ func (c *crawler) name(u *url.URL) string {
 func (c *crawler) checkLinks(ctx context.Context) {
 	for _, n := range c.done {
 		for _, l := range n.links {
-			if l.refused != "" {
+			if l.localFromRemote {
 				c.issues = append(c.issues, Issue{File: n.name, Pointer: l.ptr,
-					Message: fmt.Sprintf("%s link %s is not followed: %s", l.rel, l.target, l.refused)})
+					Message: fmt.Sprintf("%s link %s is not followed: a document read over the network may not link to a local file", l.rel, l.target)})
 				continue
 			}
 			if _, err := c.load(ctx, l.target); err != nil {
