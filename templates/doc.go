@@ -27,8 +27,10 @@
 // data centre restyles its site with `stacgen build --templates DIR`: a
 // file in DIR replaces the embedded one of the same name, the others stay.
 // Templates are html/template: every value a template places is escaped for
-// its context, and the renderer escapes the markup it writes by the same
-// rules (internal/render, rows.go).
+// its context, and the renderer escapes the markup it writes for its
+// context too (as html.EscapeString does, in double-quoted attributes, URLs
+// percent-encoded and limited to http(s) and relative references:
+// internal/render, rows.go).
 //
 // Neighbours: internal/render parses and executes these; site/ holds the
 // CSS and JavaScript they link.

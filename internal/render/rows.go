@@ -161,8 +161,7 @@ func (b *rows) cell(open, title, text, close string) {
 	b.WriteString(close)
 }
 
-// link writes <a href="…">text</a>, href as html/template would write it
-// (hrefAttr).
+// link writes <a href="…">text</a>, href as hrefAttr makes it.
 func (b *rows) link(href, text string) {
 	b.WriteString("<a")
 	b.attr("href", hrefAttr(href))
